@@ -1,0 +1,114 @@
+// Internal to the ConfigBuilder: the walker's state, shared by the files that
+// handle each family of statements (declarations, options, failover,
+// expressions). Not for use outside conf/.
+#ifndef TANDEM_CONF_BUILDER_IMPL_H
+#define TANDEM_CONF_BUILDER_IMPL_H
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/diag.h"
+#include "conf/ast.h"
+#include "conf/config.h"
+
+namespace tandem::conf {
+
+/// What kind of expression a context wants, or what one yields (dhcp-eval(5)).
+enum class ExprType { Boolean, Data, Numeric, Any };
+
+class Builder {
+public:
+    explicit Builder(common::DiagnosticSink& sink);
+    std::shared_ptr<Config> build(const StmtList& statements);
+
+    // ---- the context a statement is read in
+    enum class Ctx { Root, Group, SharedNetwork, Subnet, Pool, Host, Class, Subclass,
+                     Conditional, Switch, Event, Key, Zone, FailoverPeer, FailoverState };
+    static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+    struct Frame {
+        Ctx ctx = Ctx::Root;
+        ScopePtr scope;
+        const Frame* outer = nullptr;
+        std::size_t net = kNone, subnet = kNone, pool = kNone, host = kNone, cls = kNone;
+        std::string failoverPeer;  ///< inherited from a shared-network's `failover peer`
+        bool inSwitch = false;     ///< a conditional nested in a switch still takes `case`
+    };
+
+    // declarations.cc
+    void statements(const StmtList& list, Frame& f);
+    void statement(const Stmt& s, Frame& f);
+    void simple(const Stmt& s, Frame& f);
+    void block(const Stmt& s, Frame& f);
+    void subnet(const Stmt& s, Frame& f);
+    void sharedNetwork(const Stmt& s, Frame& f);
+    void pool(const Stmt& s, Frame& f);
+    void host(const Stmt& s, Frame& f);
+    void group(const Stmt& s, Frame& f);
+    void classDecl(const Stmt& s, Frame& f);
+    void subclassDecl(const Stmt& s, Frame& f, const Atom* explicitClass);
+    void keyDecl(const Stmt& s, Frame& f);
+    void zoneDecl(const Stmt& s, Frame& f);
+    void range(const Stmt& s, Frame& f);
+    void permit(const Stmt& s, Frame& f);
+    void allowDeny(const Stmt& s, Frame& f);
+    void hardware(const Stmt& s, Frame& f);
+    void fixedAddress(const Stmt& s, Frame& f);
+    void interfaceStmt(const Stmt& s, Frame& f);
+    void serverDuid(const Stmt& s, Frame& f);
+    void parameter(const Stmt& s, Frame& f);
+    void executable(const Stmt& s, Frame& f);
+    void finish();
+
+    // options.cc
+    void optionStatement(const Stmt& s, Frame& f);
+    void optionSpace(const Stmt& s, Frame& f);
+    void optionDefinition(const Stmt& s, Frame& f);
+    const common::OptionDef* resolveOption(const Atom& name, std::string& space, bool report);
+    std::optional<std::string> readType(const Atoms& atoms, std::size_t& pos, bool inRecord, bool inArray);
+
+    // failover.cc
+    void failoverBlock(const Stmt& s, Frame& f);
+    void failoverPeer(const Stmt& s, const Atom& name);
+    void failoverState(const Stmt& s, const Atom& name);
+    void failoverReference(const Stmt& s, Frame& f);
+    void checkFailoverPeers();
+
+    // expressions.cc
+    std::optional<ExprType> checkExpr(const Expr& e);
+    bool expectExpr(const Expr& e, ExprType want);
+
+    // helpers
+    void error(const Location& where, std::string message) { sink_.error(where, std::move(message)); }
+    void warning(const Location& where, std::string message) { sink_.warning(where, std::move(message)); }
+    void unsupported(const Location& where, const std::string& what);
+    const Location& endOf(const Stmt& s) const;
+    std::optional<AddressRef> address(const Atom& a, const char* what);
+    std::optional<uint32_t> number(const Stmt& s, std::size_t index, uint64_t max, const char* what);
+    bool expectAtoms(const Stmt& s, std::size_t count, const char* what);
+    ScopePtr childScope(const Frame& f, const char* kind, const Location& where);
+    bool insideNetwork(const Frame& f) const;
+    SharedNetwork* net(const Frame& f);
+
+    common::DiagnosticSink& sink_;
+    std::shared_ptr<Config> config_;
+    std::deque<SharedNetwork> nets_;
+    std::deque<Host> hosts_;
+    std::deque<Class> classes_;
+    std::map<std::string, std::size_t> classIndex_;  ///< lower-case name -> index
+    struct KeyRef {
+        std::string name;
+        Location where;
+    };
+    std::vector<KeyRef> omapiKeys_;
+    std::map<std::string, bool> peerReferenced_;
+};
+
+const char* exprTypeName(ExprType t);
+
+}  // namespace tandem::conf
+
+#endif
