@@ -47,6 +47,7 @@ struct Expr {
     char op = 0;
     ExprList args;
     Location where;
+    int depth = 1;  ///< height of this tree; bounded so hostile input cannot exhaust the stack
 };
 
 struct Stmt;
@@ -90,7 +91,12 @@ struct Stmt {
     StmtList elseBody;
     Location where;   ///< where the statement starts
     Location bodyEnd; ///< the closing brace of a block
+    int depth = 1;    ///< nesting height (blocks, else-if chains), bounded like Expr::depth
 };
+
+/// Deeper trees than this are refused: no real configuration comes close, and the
+/// recursive passes over the tree must not be driven into a stack overflow.
+constexpr int kMaxNesting = 200;
 
 }  // namespace tandem::conf
 

@@ -152,7 +152,7 @@ public:
         const auto& st = p->config->failoverStates.at(0);
         CPPUNIT_ASSERT_EQUAL(std::string("normal"), st.myState);
         CPPUNIT_ASSERT_EQUAL(std::string("communications-interrupted"), st.partnerState);
-        CPPUNIT_ASSERT_EQUAL(int64_t(1763546400), st.myStateTime);
+        CPPUNIT_ASSERT_EQUAL(int64_t(1795082400), st.myStateTime);
         CPPUNIT_ASSERT_EQUAL(3600u, *st.mclt);
         TANDEM_ASSERT_REJECTS("failover peer \"fo\" state {\n my state sleepy;\n}\n", 2, "unknown failover state");
     }
