@@ -90,8 +90,8 @@ std::string DiagnosticSink::format(const Diagnostic& d) const {
 
 void DiagnosticSink::print(std::ostream& out) const {
     for (const auto& d : diags_) out << format(d);
-    if (suppressed_)
-        out << "too many errors; " << suppressed_ << " more not shown\n";
+    if (capReached())
+        out << "too many errors: stopped after " << errors_ << (suppressed_ ? "; later ones are not shown" : "") << '\n';
 }
 
 }  // namespace tandem::common

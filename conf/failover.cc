@@ -54,6 +54,7 @@ void Builder::failoverPeer(const Stmt& s, const Atom& nameAtom) {
         return;
     }
     bool addressGiven = false, peerAddressGiven = false;
+    Location balanceAt;  // where split or hba was written, for ISC's complaint about a secondary
     for (const auto& sp : s.body) {
         if (!sp) continue;
         const Stmt& st = *sp;
@@ -104,6 +105,7 @@ void Builder::failoverPeer(const Stmt& s, const Atom& nameAtom) {
             }
         } else if (w == "split") {
             if (auto v = num(256, "a split value (0-256)")) p.split = *v;
+            balanceAt = st.where;
         } else if (w == "hba") {
             if (!expectAtoms(rest, 1, "the hash bucket assignment")) continue;
             auto bytes = parseHexList(rest.atoms[0].text);
@@ -112,6 +114,7 @@ void Builder::failoverPeer(const Stmt& s, const Atom& nameAtom) {
                 continue;
             }
             p.hba = *bytes;
+            balanceAt = st.where;
         } else if (w == "load") {
             // load balance max seconds N
             bool ok = rest.atoms.size() == 4 && iequals(rest.atoms[0].text, "balance") &&
@@ -144,7 +147,7 @@ void Builder::failoverPeer(const Stmt& s, const Atom& nameAtom) {
         if (p.split && !p.hba.empty())
             error(s.bodyEnd, "failover peer " + p.name + ": split and hba are mutually exclusive");
     } else if (p.split || !p.hba.empty()) {
-        error(s.bodyEnd, "failover peer " + p.name + ": secondary may not define load balance settings.");
+        error(balanceAt, "failover peer " + p.name + ": secondary may not define load balance settings.");
     }
     config_->failoverPeers.push_back(p);
 }

@@ -142,7 +142,7 @@ void Builder::optionDefinition(const Stmt& s, Frame& f) {
     auto format = readType(s.atoms, pos, false, false);
     if (!format) return;
     if (pos < s.atoms.size()) {
-        error(s.atoms[pos].where, "semicolon expected: the type ends before " + s.atoms[pos].text);
+        error(s.atoms[pos].where, "semicolon expected. The type is complete before `" + s.atoms[pos].text + "`");
         return;
     }
     if (auto bad = common::OptionRegistry::checkFormat(*format)) {

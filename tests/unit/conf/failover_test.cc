@@ -87,7 +87,7 @@ public:
     // A secondary may not carry split or hba (ISC: an error, -t exits 1).
     void testSecondaryWithHbaRefused() {
         TANDEM_ASSERT_REJECTS("failover peer x {\n secondary; address 10.0.0.2; peer address 10.0.0.1;\n split 128;\n}\n",
-                              4, "secondary may not define load balance settings.");
+                              3, "secondary may not define load balance settings.");
     }
 
     // A primary needs mclt and one of split or hba.
@@ -114,7 +114,7 @@ public:
         TANDEM_ASSERT_REJECTS("subnet 10.0.0.0 netmask 255.0.0.0 {\n pool {\n  failover peer \"nope\";\n }\n}\n", 3,
                               "unknown failover peer: nope");
         TANDEM_ASSERT_REJECTS(std::string(kPrimary) + "subnet 10.0.0.0 netmask 255.0.0.0 {\n pool {\n  failover peer fo;\n }\n}\n",
-                              15, "expecting string");
+                              16, "expecting string");
     }
 
     // A declared peer no pool refers to is an error (ISC: fatal at start).
@@ -136,7 +136,7 @@ public:
         TANDEM_ASSERT_REJECTS(std::string(kPrimary) +
                                   "subnet 10.99.1.0 netmask 255.255.255.0 {\n pool {\n  failover peer \"fo\";\n"
                                   "  range dynamic-bootp 10.99.1.10 10.99.1.20;\n }\n}\n",
-                              16, "dynamic-bootp flag is not permitted");
+                              17, "dynamic-bootp flag is not permitted");
     }
 
     // The same name twice is an error.
