@@ -109,6 +109,40 @@ public:
 
 const char* exprTypeName(ExprType t);
 
+// Small helpers shared by the builder's files.
+inline const char* ctxName(Builder::Ctx c) {
+    switch (c) {
+        case Builder::Ctx::Root: return "the top level";
+        case Builder::Ctx::Group: return "a group";
+        case Builder::Ctx::SharedNetwork: return "a shared-network";
+        case Builder::Ctx::Subnet: return "a subnet";
+        case Builder::Ctx::Pool: return "a pool";
+        case Builder::Ctx::Host: return "a host";
+        case Builder::Ctx::Class: return "a class";
+        case Builder::Ctx::Subclass: return "a subclass";
+        case Builder::Ctx::Conditional: return "a conditional";
+        case Builder::Ctx::Switch: return "a switch";
+        case Builder::Ctx::Event: return "an event block";
+        case Builder::Ctx::Key: return "a key";
+        case Builder::Ctx::Zone: return "a zone";
+        case Builder::Ctx::FailoverPeer: return "a failover peer";
+        case Builder::Ctx::FailoverState: return "a failover peer state";
+    }
+    return "this scope";
+}
+
+inline bool isClassLike(Builder::Ctx c) { return c == Builder::Ctx::Class || c == Builder::Ctx::Subclass; }
+
+/// The atom right after the last one of a statement, for "missing X" errors.
+inline std::string describe(const Atom& a) {
+    switch (a.kind) {
+        case Atom::Kind::String: return "\"" + a.text + "\"";
+        case Atom::Kind::Comma: return "','";
+        default: return a.text;
+    }
+}
+
+
 }  // namespace tandem::conf
 
 #endif

@@ -151,7 +151,8 @@ public:
     void testParametersAreTyped() {
         TANDEM_ASSERT_ACCEPTS("default-lease-time 600; max-lease-time infinite; ping-check false;\n"
                               "ddns-update-style none; filename \"pxelinux.0\"; next-server 10.0.0.1;\n"
-                              "log-facility local7; lease-file-name \"/tmp/x\"; pid-file-name = \"/tmp/pid\";\n");
+                              "log-facility local7; lease-file-name \"/tmp/x\"; pid-file-name = \"/tmp/pid\";\n"
+                              "server-identifier 10.0.0.1; min-lease-time 60; one-lease-per-client true;\n");
         TANDEM_ASSERT_REJECTS("\ndefault-lease-time \"long\";\n", 2, "default-lease-time");
         TANDEM_ASSERT_REJECTS("ping-check maybe;\n", 1, "ping-check");
     }
