@@ -1,6 +1,8 @@
 // tandemd: the daemon's entry point. It reads the command line, loads the
 // configuration and, for now, checks it (-t). The DHCP service itself is built
 // in server/ and failover/ and wired in here as those layers grow.
+#include "config.h"
+
 #include <unistd.h>
 
 #include <climits>
@@ -12,9 +14,6 @@
 #include "conf/dump.h"
 #include "server/cmdline.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
 
 namespace {
 
@@ -36,7 +35,7 @@ int checkConfig(const tandem::server::CommandLine& cl) {
                       << "encountered -- exiting\n";
         return 1;
     }
-    if (cl.verbose && config) tandem::conf::dumpConfig(*config, std::cout);
+    if (cl.verbose) tandem::conf::dumpConfig(*config, std::cout);
     for (const auto& p : config->failoverPeers)
         if (p.loadBalanceMaxSeconds == 0 && !cl.quiet)
             std::cerr << p.where.str() << ": warning: failover peer " << p.name
@@ -65,6 +64,11 @@ int main(int argc, char** argv) {
     if (const char* env = std::getenv("PATH_DHCPD_CONF"); env && !cl->configGiven) cl->configFile = env;
     cl->configFile = absolute(cl->configFile);
     if (cl->testConfig) return checkConfig(*cl);
+    // Start-up reads the configuration first, so its errors and its warnings
+    // (features read but not acted on) are shown as they will be at every start.
+    tandem::server::CommandLine quietless = *cl;
+    quietless.verbose = false;
+    if (checkConfig(quietless) != 0) return 1;
     std::cerr << "tandemd " PACKAGE_VERSION ": the DHCP service is not part of this version yet; "
                  "only -t (check a configuration) works.\n";
     return 1;

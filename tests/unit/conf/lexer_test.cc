@@ -89,7 +89,8 @@ public:
     // NUL bytes and other garbage give errors; nothing crashes.
     void testBinaryGarbageIsAnErrorNotACrash() {
         common::DiagnosticSink sink;
-        std::string text("subnet \0\x01\xff { @@ }}}; ;;\"", 28);
+        const char raw[] = "subnet \0\x01\xff { @@ }}}; ;;\"";
+        std::string text(raw, sizeof raw - 1);  // keeps the NUL byte
         parse(text, sink);
         CPPUNIT_ASSERT(sink.errorCount() >= 1);
     }
