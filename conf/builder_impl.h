@@ -90,6 +90,14 @@ public:
     std::optional<uint32_t> number(const Stmt& s, std::size_t index, uint64_t max, const char* what);
     bool expectAtoms(const Stmt& s, std::size_t count, const char* what);
     ScopePtr childScope(const Frame& f, const char* kind, const Location& where);
+    /// The frame for the body of a declaration of kind `ctx` written in `f`.
+    static Frame enter(const Frame& f, Ctx ctx, ScopePtr scope) {
+        Frame inner = f;
+        inner.outer = &f;
+        inner.ctx = ctx;
+        inner.scope = std::move(scope);
+        return inner;
+    }
     bool insideNetwork(const Frame& f) const;
     SharedNetwork* net(const Frame& f);
 

@@ -197,13 +197,10 @@ void Builder::executable(const Stmt& s, Frame& f) {
     }
     f.scope->statements.push_back(std::make_shared<Stmt>(s));
     auto nested = [&](const StmtList& body, Ctx ctx, bool inSwitch) {
-        Frame inner = f;
-        inner.ctx = ctx;
-        inner.outer = &f;
-        inner.inSwitch = inSwitch;
         // Statements under a condition are checked like any other, but they
         // apply only when it holds: they go into a scope of their own.
-        inner.scope = childScope(f, "conditional", s.where);
+        Frame inner = enter(f, ctx, childScope(f, "conditional", s.where));
+        inner.inSwitch = inSwitch;
         statements(body, inner);
     };
     switch (s.kind) {
@@ -347,9 +344,7 @@ void Builder::subnet(const Stmt& s, Frame& f) {
     if ((inv & (inv + 1)) != 0)
         warning(s.atoms[2].where, "netmask " + ipv4String(*mask) + " is not contiguous");
 
-    Frame inner = f;
-    inner.outer = &f;
-    inner.ctx = Ctx::Subnet;
+    Frame inner = enter(f, Ctx::Subnet, nullptr);
     if (f.net == kNone) {
         SharedNetwork n;
         n.implicit = true;
@@ -401,11 +396,8 @@ void Builder::sharedNetwork(const Stmt& s, Frame& f) {
     n.where = s.where;
     n.scope = childScope(f, "shared-network", s.where);
     nets_.push_back(n);
-    Frame inner = f;
-    inner.outer = &f;
-    inner.ctx = Ctx::SharedNetwork;
+    Frame inner = enter(f, Ctx::SharedNetwork, n.scope);
     inner.net = nets_.size() - 1;
-    inner.scope = n.scope;
     statements(s.body, inner);
     if (nets_[inner.net].subnets.empty()) error(s.bodyEnd, "empty shared-network decl: shared-network " + n.name + " has no subnet");
 }
@@ -428,11 +420,8 @@ void Builder::pool(const Stmt& s, Frame& f) {
     p.scope = childScope(f, "pool", s.where);
     p.failoverPeer = f.failoverPeer;
     nets_[f.net].pools.push_back(p);
-    Frame inner = f;
-    inner.outer = &f;
-    inner.ctx = Ctx::Pool;
+    Frame inner = enter(f, Ctx::Pool, p.scope);
     inner.pool = nets_[f.net].pools.size() - 1;
-    inner.scope = p.scope;
     statements(s.body, inner);
     Pool& done = nets_[f.net].pools[inner.pool];
     if (done.ranges.empty()) warning(s.where, "pool has no range: it will hand out no address");
@@ -453,11 +442,8 @@ void Builder::host(const Stmt& s, Frame& f) {
     h.where = s.where;
     h.scope = childScope(f, "host", s.where);
     hosts_.push_back(h);
-    Frame inner = f;
-    inner.outer = &f;
-    inner.ctx = Ctx::Host;
+    Frame inner = enter(f, Ctx::Host, h.scope);
     inner.host = hosts_.size() - 1;
-    inner.scope = h.scope;
     statements(s.body, inner);
     Host& done = hosts_[inner.host];
     for (const auto& o : done.scope->options)
@@ -474,10 +460,7 @@ void Builder::group(const Stmt& s, Frame& f) {
         error(s.atoms[1].where, "unexpected " + describe(s.atoms[1]) + "; expecting '{'");
         return;
     }
-    Frame inner = f;
-    inner.outer = &f;
-    inner.ctx = Ctx::Group;
-    inner.scope = childScope(f, "group", s.where);
+    Frame inner = enter(f, Ctx::Group, childScope(f, "group", s.where));
     config_->groups.push_back({s.atoms.empty() ? std::string() : s.atoms[0].text, inner.scope, s.where});
     statements(s.body, inner);
 }
@@ -503,11 +486,8 @@ void Builder::classDecl(const Stmt& s, Frame& f) {
     c.scope = childScope(f, "class", s.where);
     classes_.push_back(c);
     classIndex_[key] = classes_.size() - 1;
-    Frame inner = f;
-    inner.outer = &f;
-    inner.ctx = Ctx::Class;
+    Frame inner = enter(f, Ctx::Class, c.scope);
     inner.cls = classes_.size() - 1;
-    inner.scope = c.scope;
     statements(s.body, inner);
 }
 
@@ -561,10 +541,7 @@ void Builder::subclassDecl(const Stmt& s, Frame& f, const Atom* explicitClass) {
         sc.scope->parent = parent.scope;
         sc.scope->kind = "subclass";
         sc.scope->where = s.where;
-        Frame inner = f;
-        inner.outer = &f;
-        inner.ctx = Ctx::Subclass;
-        inner.scope = sc.scope;
+        Frame inner = enter(f, Ctx::Subclass, sc.scope);
         statements(s.body, inner);
     }
     parent.subclasses.push_back(sc);
