@@ -203,7 +203,9 @@ public:
         m.type = MessageType::FTM_BNDACK;
         m.assignedIpAddress = *orig.assignedIpAddress;
         m.rejectReason = *orig.rejectReason;
-        m.message = "incoming update is less critical than outgoing update";
+        // emplace, not assignment from a literal: GCC 12 with ASan warns falsely
+        // (-Wmaybe-uninitialized) on optional<string>::operator=(const char*).
+        m.message.emplace("incoming update is less critical than outgoing update");
         CPPUNIT_ASSERT_EQUAL(uint8_t(16), *m.rejectReason);
         expectSameBytes(c, m);
     }
