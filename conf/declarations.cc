@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "common/option_value.h"
+#include "common/ipv4.h"
 #include "conf/builder_impl.h"
 #include "conf/config_builder.h"
 #include "conf/driver.h"
@@ -348,7 +349,9 @@ void Builder::subnet(const Stmt& s, Frame& f) {
     if (f.net == kNone) {
         SharedNetwork n;
         n.implicit = true;
+        // ISC names a subnet's own network "net/prefix" (piaddrmask), as its logs show.
         n.name = ipv4String(*number);
+        if (auto len = common::prefixLength(*mask)) n.name += "/" + std::to_string(*len);
         n.scope = f.scope;
         n.where = s.where;
         nets_.push_back(n);
