@@ -23,6 +23,9 @@ TEST_PKGS=(
     mandoc man-db              # mandoc -Tlint on the man pages
     iproute2                   # network namespaces for the integration tests
     isc-dhcp-server isc-dhcp-client   # real ISC peers and clients
+    isc-dhcp-relay kea-admin   # integration: dhcrelay, perfdhcp
+    dhcpcd-base busybox        # integration: dhcpcd without its service, udhcpc
+    tcpdump                    # integration: DHCPACK capture (crash.sh)
 )
 
 pkgs=("${BUILD_PKGS[@]}")

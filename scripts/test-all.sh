@@ -3,7 +3,9 @@
 #
 #   1. setup-deps           the packages (scripts/setup-deps.sh)
 #   2. autoreconf -fi
-#   3. build/               --enable-werror: make, make check, make distcheck
+#   3. build/               --enable-werror: make, make check, make
+#                           check-integration (as root; INTEGRATION_SERVER,
+#                           default /usr/sbin/dhcpd), make distcheck
 #   4. build-asan/          --enable-sanitizers --enable-werror: make check
 #   5. build-fuzz/          clang --enable-fuzzing: every fuzz/fuzz_* program
 #                           for FUZZ_SECONDS (60) on a copy of its seeds
@@ -195,11 +197,30 @@ fi
 if step "build (--enable-werror)" 1800 "$LOGS/build.log" \
         bash -c "$BUILD_TREE" _ build --enable-werror "${shared_flag[@]}"; then
     suite "check" "$ROOT/build" 1200
+    # Integration tests (tests/integration/, namespaces and real clients), one
+    # case per TAP line. INTEGRATION_SERVER picks the server under test.
+    ilog=$LOGS/check-integration.log istatus=0
+    stage "check-integration" 900 "$ilog" make -C "$ROOT/build" check-integration \
+        SERVER="${INTEGRATION_SERVER:-/usr/sbin/dhcpd}" || istatus=$?
+    ipass=$(grep -E '^ok ' "$ilog" | grep -c -v -E '# (SKIP|skip)')
+    iskip=$(grep -c -E '^ok .*# (SKIP|skip)' "$ilog")
+    ifail=$(grep -c -E '^not ok ' "$ilog")
+    passed=$((passed + ipass)) failed=$((failed + ifail)) skipped=$((skipped + iskip))
+    echo "    check-integration: $ipass passed, $ifail failed, $iskip skipped"
+    if [ "$ifail" -gt 0 ]; then
+        failures+=("check-integration: $ifail failing test case(s)")
+        awk '/^not ok/ { p = 1; print; next } p && /^#   / { print; next } { p = 0 }' "$ilog" |
+            sed 's/^/    | /' | head -n 150
+    elif [ "$istatus" -ne 0 ] || [ "$((ipass + iskip))" -eq 0 ]; then
+        case_fail "check-integration" "status $istatus, $((ipass + iskip)) case(s)"
+        show_tail "$ilog"
+    fi
     step "distcheck" 2400 "$LOGS/distcheck.log" \
         make -C "$ROOT/build" -j"$JOBS" distcheck \
         DISTCHECK_CONFIGURE_FLAGS="--enable-werror ${shared_flag[*]}" || true
 else
     case_fail "check" "not run: the build failed"
+    case_fail "check-integration" "not run: the build failed"
     case_fail "distcheck" "not run: the build failed"
 fi
 
