@@ -40,6 +40,7 @@ TD_WORK=$(mktemp -d "${TMPDIR:-/tmp}/tandem-it-${TD_TEST_NAME}.XXXXXX") || {
 chmod 755 "$TD_WORK"
 
 SERVER=${SERVER:-/usr/sbin/dhcpd}
+case $SERVER in */*) ;; *) SERVER=$(command -v "$SERVER" || echo "$SERVER") ;; esac
 SERVER_ARGS=${SERVER_ARGS:-}
 TD_START_SECS=${TD_START_SECS:-20}
 CI=${CI:-}
