@@ -103,10 +103,10 @@ public:
 
     // A buffer one byte short yields 0, not a partial frame.
     void testBuildRefusesSmallBuffer() {
-        uint8_t out[44];
+        uint8_t out[45];
         const uint8_t abc[] = {'a', 'b', 'c'};
-        CPPUNIT_ASSERT_EQUAL(std::size_t(0), buildUdpFrame(header(), abc, 3, out, sizeof out - 1));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(45), buildUdpFrame(header(), abc, 3, out, 45));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), buildUdpFrame(header(), abc, 3, out, 44));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(45), buildUdpFrame(header(), abc, 3, out, sizeof out));
     }
 
     // Parsing a built frame gives back every address, port, the TTL and the payload.
