@@ -247,9 +247,11 @@ bool PacketIo::openLink(const ServedInterface& iface, std::string& error) {
         error = "Can't enable PACKET_AUXDATA on " + iface.info.name + ": " + errnoText(errno);
         return false;
     }
+#ifdef PACKET_IGNORE_OUTGOING
     // Linux 4.20+: outgoing frames are not even cloned to us. The filter and the
     // sll_pkttype check cover older kernels.
     (void)setsockopt(link->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+#endif
     int rcvbuf = options_.receiveBufferBytes;
     if (rcvbuf > 0 && setsockopt(link->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
         (void)setsockopt(link->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);  // capped by rmem_max
