@@ -1,21 +1,35 @@
-// tandemd: the daemon's entry point. It reads the command line, loads the
-// configuration and, for now, checks it (-t). The DHCP service itself is built
-// in server/ and failover/ and wired in here as those layers grow.
+// tandemd: the daemon's entry point. It reads ISC dhcpd's command line, loads
+// and checks the configuration (-t stops there), reads the lease file (-T
+// stops there), then starts the DHCP server and the failover relationships on
+// one event loop, as ISC dhcpd's main() does, in ISC's order.
 #include "config.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <climits>
+#include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <memory>
 
+#include "common/clock.h"
 #include "common/diag.h"
+#include "common/event.h"
+#include "common/log.h"
 #include "conf/config_builder.h"
 #include "conf/dump.h"
 #include "server/cmdline.h"
-
+#include "server/daemon.h"
+#include "server/server.h"
+#include "server/topology.h"
 
 namespace {
+
+using tandem::common::logError;
+using tandem::common::logInfo;
 
 std::string absolute(const std::string& path) {
     if (path.empty() || path[0] == '/') return path;
@@ -24,52 +38,195 @@ std::string absolute(const std::string& path) {
     return std::string(cwd) + "/" + path;
 }
 
-int checkConfig(const tandem::server::CommandLine& cl) {
-    tandem::common::DiagnosticSink sink;
-    // ISC makes -cf absolute at start; includes stay relative to the working directory.
-    auto config = tandem::conf::loadConfig(cl.configFile, sink);
+[[noreturn]] void fatal(const std::string& message) {
+    logError(message);
+    logError("exiting.");
+    std::exit(1);
+}
+
+// Diagnostics of the configuration: to stderr in ISC's caret form (unless -q),
+// and each as one line to the log (syslog only, so stderr shows it once).
+void report(const tandem::common::DiagnosticSink& sink, const tandem::server::CommandLine& cl) {
     if (!cl.quiet) sink.print(std::cerr);
+    if (tandem::common::logConfig().toSyslog) {
+        tandem::common::LogConfig quietCopy = tandem::common::logConfig();
+        quietCopy.toStderr = false;
+        tandem::common::logInit(quietCopy);
+        for (const auto& d : sink.all()) {
+            std::string line = d.where.str() + ": " + d.message;
+            if (d.severity == tandem::common::Severity::Error) logError(line);
+            else tandem::common::logWarning(line);
+        }
+        quietCopy.toStderr = !cl.quiet;
+        tandem::common::logInit(quietCopy);
+    }
+}
+
+tandem::conf::ConfigPtr loadConfig(const tandem::server::CommandLine& cl) {
+    tandem::common::DiagnosticSink sink;
+    auto config = tandem::conf::loadConfig(cl.configFile, sink);
+    report(sink, cl);
     if (sink.errorCount()) {
         if (!cl.quiet)
-            std::cerr << cl.configFile << ": " << sink.errorCount() << " error(s); configuration file errors "
-                      << "encountered -- exiting\n";
-        return 1;
+            std::cerr << cl.configFile << ": " << sink.errorCount()
+                      << " error(s); configuration file errors encountered -- exiting\n";
+        std::exit(1);
     }
-    if (cl.verbose) tandem::conf::dumpConfig(*config, std::cout);
     for (const auto& p : config->failoverPeers)
-        if (p.loadBalanceMaxSeconds == 0 && !cl.quiet)
-            std::cerr << p.where.str() << ": warning: failover peer " << p.name
-                      << ": load balancing is disabled (load balance max seconds is 0)\n";
-    return 0;
+        if (p.loadBalanceMaxSeconds == 0)
+            tandem::common::logWarning(p.where.str() + ": failover peer " + p.name +
+                                       ": load balancing is disabled (load balance max seconds is 0)");
+    return config;
+}
+
+const tandem::conf::Parameter* globalParam(const tandem::conf::Config& c, const char* name) {
+    return c.global ? c.global->findParam(name) : nullptr;
+}
+
+std::string textParam(const tandem::conf::Config& c, const char* name) {
+    const auto* p = globalParam(c, name);
+    return p ? std::string(p->value.wire.begin(), p->value.wire.end()) : std::string();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    using namespace tandem;
     std::vector<std::string> args(argv + 1, argv + argc);
-    tandem::server::CommandLineError err;
-    auto cl = tandem::server::parseCommandLine(args, err);
-    if (!cl) {
-        std::cerr << "tandemd: " << err.message << "\n" << tandem::server::usage("tandemd");
+    server::CommandLineError err;
+    auto parsed = server::parseCommandLine(args, err);
+    if (!parsed) {
+        std::cerr << "tandemd: " << err.message << "\n" << server::usage("tandemd");
         return 1;
     }
-    if (cl->help) {
-        std::cerr << tandem::server::usage("tandemd");
+    server::CommandLine cl = *parsed;
+    if (cl.help) {
+        std::cerr << server::usage("tandemd");
         return 0;
     }
-    if (cl->version) {
+    if (cl.version) {
         std::cerr << "tandemd-" PACKAGE_VERSION "\n";
         return 0;
     }
-    if (const char* env = std::getenv("PATH_DHCPD_CONF"); env && !cl->configGiven) cl->configFile = env;
-    cl->configFile = absolute(cl->configFile);
-    if (cl->testConfig) return checkConfig(*cl);
-    // Start-up reads the configuration first, so its errors and its warnings
-    // (features read but not acted on) are shown as they will be at every start.
-    tandem::server::CommandLine quietless = *cl;
-    quietless.verbose = false;
-    if (checkConfig(quietless) != 0) return 1;
-    std::cerr << "tandemd " PACKAGE_VERSION ": the DHCP service is not part of this version yet; "
-                 "only -t (check a configuration) works.\n";
-    return 1;
+    // ISC's environment variables, used when the flag is absent.
+    if (const char* e = std::getenv("PATH_DHCPD_CONF"); e && !cl.configGiven) cl.configFile = e;
+    if (const char* e = std::getenv("PATH_DHCPD_DB"); e && !cl.leaseGiven) cl.leaseFile = e;
+    if (const char* e = std::getenv("PATH_DHCPD_PID"); e && !cl.pidGiven) cl.pidFile = e;
+    if (const char* e = std::getenv("DHCPD_PORT"); e && !cl.port) cl.port = std::atoi(e);
+    // ISC makes the files absolute at start: it later changes directory to /.
+    cl.configFile = absolute(cl.configFile);
+
+    common::LogConfig lc;
+    lc.toStderr = !cl.quiet;
+    lc.toSyslog = !cl.testConfig && !cl.testLeases;
+    common::logInit(lc);
+
+    if (cl.testConfig) {
+        tandem::common::DiagnosticSink sink;
+        auto config = conf::loadConfig(cl.configFile, sink);
+        if (!cl.quiet) sink.print(std::cerr);
+        if (sink.errorCount()) {
+            if (!cl.quiet)
+                std::cerr << cl.configFile << ": " << sink.errorCount()
+                          << " error(s); configuration file errors encountered -- exiting\n";
+            return 1;
+        }
+        if (cl.verbose) conf::dumpConfig(*config, std::cout);
+        for (const auto& p : config->failoverPeers)
+            if (p.loadBalanceMaxSeconds == 0 && !cl.quiet)
+                std::cerr << p.where.str() << ": warning: failover peer " << p.name
+                          << ": load balancing is disabled (load balance max seconds is 0)\n";
+        return 0;
+    }
+
+    if (!cl.quiet) {
+        logInfo("Tandem DHCP Server " PACKAGE_VERSION);
+        logInfo("Config file: " + cl.configFile);
+    }
+    auto config = loadConfig(cl);
+
+    // Settings the configuration may make, which the command line overrides.
+    if (const auto* p = globalParam(*config, "log-facility"); p && !p->value.wire.empty()) {
+        lc.facility = p->value.wire.back();
+        common::logInit(lc);
+    }
+    if (!cl.leaseGiven && std::getenv("PATH_DHCPD_DB") == nullptr) {
+        std::string lf = textParam(*config, "lease-file-name");
+        if (!lf.empty()) cl.leaseFile = lf;
+    }
+    if (!cl.pidGiven && std::getenv("PATH_DHCPD_PID") == nullptr) {
+        std::string pf = textParam(*config, "pid-file-name");
+        if (!pf.empty()) cl.pidFile = pf;
+    }
+    if (!cl.port)
+        if (const auto* p = globalParam(*config, "local-port"); p && p->value.wire.size() == 2)
+            cl.port = p->value.wire[0] << 8 | p->value.wire[1];
+    cl.leaseFile = absolute(cl.leaseFile);
+    cl.pidFile = absolute(cl.pidFile);
+    if (!cl.quiet) {
+        logInfo("Database file: " + cl.leaseFile);
+        if (!cl.noPid) logInfo("PID file: " + cl.pidFile);
+    }
+    for (const auto& u : config->unsupported)
+        common::logWarning(u.where.str() + ": " + u.what + " is read but not acted on by this version of tandemd");
+
+    const common::SystemClock& clock = common::SystemClock::instance();
+    server::ServerOptions so;
+    so.leaseFile = cl.leaseFile;
+    so.interfaces = cl.interfaces;
+    so.port = uint16_t(cl.port ? cl.port : 67);
+    so.quiet = cl.quiet;
+
+    if (cl.testLeases) {
+        common::EventLoop loop;
+        server::Server srv(loop, clock, config, so);
+        std::string error;
+        if (!srv.testLeases(error)) fatal(error);
+        return 0;
+    }
+
+    if (!cl.foreground && !cl.debug) {
+        std::string error;
+        if (!server::daemonize(error)) fatal("Can't fork daemon: " + error);
+    }
+    if (!cl.noPid) {
+        std::string detail;
+        if (server::anotherServerRunning(cl.pidFile, detail)) fatal("There's already a DHCP server running (" + detail + ").");
+    }
+    if (!cl.chroot.empty()) {
+        if (::chroot(cl.chroot.c_str()) != 0) fatal("chroot(" + cl.chroot + "): " + std::strerror(errno));
+        if (::chdir("/") != 0) fatal(std::string("chdir(\"/\"): ") + std::strerror(errno));
+    }
+
+    std::signal(SIGPIPE, SIG_IGN);
+    common::EventLoop loop;
+    server::Server srv(loop, clock, config, so);
+    std::string error;
+    if (!srv.loadLeases(error)) fatal(error);
+    if (!srv.start(error)) fatal(error);
+    if (!cl.noPid) {
+        std::string why;
+        if (!server::writePidFile(cl.pidFile, why)) logError(why);
+    }
+    if (!cl.user.empty() || !cl.group.empty()) {
+        if (!server::dropPrivileges(cl.user, cl.group, error)) fatal(error);
+    }
+
+    // SIGTERM and SIGINT finish what is being written and exit cleanly (ISC's
+    // Debian build dies at once; a clean exit loses nothing either way, since
+    // every acknowledged lease is already on disk).
+    auto stop = [&](const char* name) {
+        logInfo(std::string("Received ") + name + ", shutting down.");
+        srv.shutdown();
+    };
+    common::SignalWatcher onTerm(loop, SIGTERM, [&] { stop("SIGTERM"); });
+    common::SignalWatcher onInt(loop, SIGINT, [&] { stop("SIGINT"); });
+    common::SignalWatcher onHup(loop, SIGHUP, [&] { stop("SIGHUP"); });
+
+    logInfo("Server starting service.");
+    server::notifyReady();
+    loop.run();
+    if (!cl.noPid) server::removePidFile(cl.pidFile);
+    logInfo("tandemd: exiting.");
+    return 0;
 }
