@@ -20,6 +20,7 @@ void ExecResult::clear() {
     events = LeaseEvents{};
     fatal = false;
     logged = 0;
+    ownedValues.clear();
 }
 
 OptionVerb optionVerb(const std::string& verb) {
@@ -66,9 +67,10 @@ struct Executor::Impl {
     const Evaluator& ev;
     const conf::Config& cfg;
     int maxDepth = 256;
-    /// Typed statements, keyed by the statement; grows only when a statement from
-    /// outside the Config is run (unordered_map keeps element addresses stable).
-    mutable std::unordered_map<const conf::Stmt*, Typed> typed;
+    /// The Config's option and parameter statements, typed at construction. Statements
+    /// from elsewhere are typed each time they run and never cached: their address
+    /// could be reused by another statement once they are freed.
+    std::unordered_map<const conf::Stmt*, Typed> typed;
 
     explicit Impl(const Evaluator& e) : ev(e), cfg(e.config()) {}
 
@@ -158,11 +160,6 @@ struct Executor::Impl {
         if (s) typeAll(s->statements, 1);
     }
 
-    const Typed& typedFor(const conf::Stmt& s) const {
-        auto it = typed.find(&s);
-        if (it != typed.end()) return it->second;
-        return typed.emplace(&s, typeStatement(s)).first->second;
-    }
 
     // ---------------------------------------------------------- running
 
@@ -175,12 +172,22 @@ struct Executor::Impl {
     }
 
     void option(const conf::Stmt& s, ExecResult& out) const {
-        const Typed& t = typedFor(s);
+        auto it = typed.find(&s);
+        Typed foreign;
+        if (it == typed.end()) foreign = typeStatement(s);
+        const Typed& t = it != typed.end() ? it->second : foreign;
         if (!t.usable) return;  // conf reported it; nothing to apply
         OptionAction a;
         a.verb = t.verb;
         a.def = t.def;
-        a.constant = t.expr ? nullptr : &t.value;
+        if (!t.expr) {
+            if (it != typed.end()) {
+                a.constant = &t.value;
+            } else {
+                out.ownedValues.push_back(std::move(foreign.value));
+                a.constant = &out.ownedValues.back();
+            }
+        }
         a.expr = t.expr;
         a.where = s.where;
         out.options.push_back(a);

@@ -20,6 +20,7 @@
 #ifndef TANDEM_SERVER_STATEMENTS_H
 #define TANDEM_SERVER_STATEMENTS_H
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,7 +35,8 @@ namespace tandem::server {
 enum class OptionVerb { Supersede, Default, Prepend, Append, Send };
 
 /// @brief One option (or server parameter, space "server") statement that ran.
-/// Its pointers lead into the Config and the Executor: valid while both live.
+/// Its pointers lead into the Config, the Executor and (for statements from elsewhere)
+/// the ExecResult: valid while those live.
 struct OptionAction {
     OptionVerb verb = OptionVerb::Supersede;
     const common::OptionDef* def = nullptr;        ///< space, name, code and format, from config().options
@@ -76,6 +78,9 @@ struct ExecResult {
     LeaseEvents events;
     bool fatal = false;  ///< `log(fatal, ...)` ran: ISC exits after logging; the caller decides
     std::size_t logged = 0;  ///< log statements that produced a message
+    /// Values typed for statements from outside the Executor's Config (actions point here;
+    /// a deque, so moving the result keeps them valid; do not copy a result that has them).
+    std::deque<common::TypedValue> ownedValues;
 
     void clear();
 };
