@@ -9,6 +9,8 @@
 #include <cppunit/Exception.h>
 #include <cppunit/SourceLine.h>
 
+#include "tests/unit/tap_skip.h"
+
 #include <iostream>
 #include <sstream>
 #include <vector>
@@ -17,8 +19,19 @@ namespace {
 
 class TapListener : public CppUnit::TestListener {
 public:
-    void startTest(CppUnit::Test*) override { failed_ = false; detail_.clear(); }
+    void startTest(CppUnit::Test*) override { failed_ = false; skipped_ = false; detail_.clear(); }
     void addFailure(const CppUnit::TestFailure& f) override {
+        // TANDEM_SKIP() arrives as a failure carrying the marker: report a skip.
+        const std::string what = f.thrownException() ? f.thrownException()->what() : "";
+        const std::string marker = TANDEM_SKIP_MARKER;
+        const auto at = what.find(marker);
+        if (!failed_ && at != std::string::npos) {
+            skipped_ = true;
+            detail_ = what.substr(at + marker.size());
+            while (!detail_.empty() && (detail_.back() == '\n' || detail_.back() == ' ')) detail_.pop_back();
+            return;
+        }
+        skipped_ = false;
         failed_ = true;
         std::ostringstream os;
         const CppUnit::SourceLine& where = f.sourceLine();
@@ -34,6 +47,8 @@ public:
             std::cout << "not ok " << count_ << " - " << test->getName() << '\n';
             std::istringstream lines(detail_);
             for (std::string l; std::getline(lines, l);) std::cout << "# " << l << '\n';
+        } else if (skipped_) {
+            std::cout << "ok " << count_ << " - " << test->getName() << " # SKIP " << detail_ << '\n';
         } else {
             std::cout << "ok " << count_ << " - " << test->getName() << '\n';
         }
@@ -44,6 +59,7 @@ public:
 
 private:
     bool failed_ = false;
+    bool skipped_ = false;
     std::string detail_;
     int count_ = 0;
     int failures_ = 0;
