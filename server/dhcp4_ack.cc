@@ -55,9 +55,18 @@ Outcome Dhcp4Processor::ackLease(const Packet4& p, const Ingress& in, Client& c,
         if (!lease && topo_.fixedAddressIn(*h, c.net) == addr) host = h;
     if (!host && !c.hosts.empty()) host = c.hosts.front();
 
-    Params params(chain);
-    for (const conf::Scope* s : c.classes.scopes) params.addOverride(s);
-    if (host) params.addOverride(host->scope.get());
+    // Every scope that applies, outermost first, with its statements (ISC's
+    // execute_statements_in_scope): options and parameters come out of this run.
+    ScopeRun params;
+    params.ctx.packet = &p;
+    params.ctx.lease = lease;
+    params.ctx.staticLease = lease == nullptr;
+    params.ctx.host = host;
+    params.ctx.now = now;
+    params.ctx.interface = in.ifname;
+    const conf::Scope* limit = lease && lease->pool ? lease->pool->config->scope.get()
+                                                    : (subnet ? subnet->subnet->scope.get() : nullptr);
+    rules_->runScopes(params, chain, c.classes, limit, host);
 
     // Booting permissions (dhcpd.conf(5) allow/deny booting, unknown-clients, bootp).
     if (!params.flag("allow-booting").value_or(true)) {
@@ -138,16 +147,7 @@ Outcome Dhcp4Processor::ackLease(const Packet4& p, const Ingress& in, Client& c,
 
     // ---- options, outermost scope first so the innermost wins
     OptionAssembler opts(config_, p);
-    for (const conf::Scope* s : chain) opts.applyScope(*s);
-    for (const conf::Scope* s : c.classes.scopes) opts.applyScope(*s);
-    if (host) {
-        // A host's scope sits under the global one (or a group); apply only what
-        // the chain has not already applied.
-        std::vector<const conf::Scope*> up;
-        for (const conf::Scope* s = host->scope.get(); s; s = s->parent.get()) up.push_back(s);
-        for (auto it = up.rbegin(); it != up.rend(); ++it)
-            if (std::find(chain.begin(), chain.end(), *it) == chain.end()) opts.applyScope(**it);
-    }
+    params.applyOptions(opts);
     o.serverAddr = in.ifaddr;
     if (const auto* v = opts.get(54); v && v->size() == 4)
         o.serverAddr = uint32_t((*v)[0]) << 24 | uint32_t((*v)[1]) << 16 | uint32_t((*v)[2]) << 8 | (*v)[3];
@@ -175,6 +175,25 @@ Outcome Dhcp4Processor::ackLease(const Packet4& p, const Ingress& in, Client& c,
     }
     if (auto mms = p.maxMessageSize(); mms && *mms >= 576)
         o.maxSize = std::min<std::size_t>(std::size_t(*mms) - 28, std::size_t(in.mtu) - 28);
+
+    // ---- lease limits (ISC's billing in ack_lease): a dynamic lease is billed to
+    // the first matching class that has room; with none, the client gets nothing.
+    BillingDecision billing;
+    if (lease && kind != Reply::Offer) {
+        BillingRef current;
+        const BillingRef* cur = nullptr;
+        if (lease->extras && !lease->extras->billingClass.empty() && leaseMatchesClient(c, *lease)) {
+            current.className = lease->extras->billingClass;
+            current.subclassData = lease->extras->billingSubclass;
+            cur = &current;
+        }
+        billing = decideBilling(c.classes.result, *rules_, cur);
+        if (!billing.allowed) {
+            common::logError(msg + ": no available billing: lease limit reached in all matching classes (last: '" +
+                             billing.lastClass + "')");
+            return {};
+        }
+    }
 
     // ---- the lease itself
     std::string hostname = clientHostname(p);
@@ -205,6 +224,19 @@ Outcome Dhcp4Processor::ackLease(const Packet4& p, const Ingress& in, Client& c,
                 rec.bootp = kind == Reply::Bootp;
                 if (fo && tstp) rec.tstp = tstp;
                 if (fo && rec.tsfp > rec.tstp && rec.tstp) rec.tsfp = rec.tstp;
+                LeaseRecord before = rec;
+                if (billing.unbillCurrent && rec.extras) {
+                    rec.extras->billingClass.clear();
+                    rec.extras->billingSubclass.reset();
+                }
+                if (billing.billTo >= 0) {
+                    const ClassMatch& m = c.classes.result.classes[std::size_t(billing.billTo)];
+                    rec.ext().billingClass = m.cls->name;
+                    if (m.isSubclass()) rec.ext().billingSubclass = std::string(m.subclassData());
+                    else rec.ext().billingSubclass.reset();
+                }
+                rules_->billingChanged(&before, &rec);
+                rules_->commitHandlers(params, rec, p, now);
             });
             changed(*lease);
             o.kind = Outcome::Kind::SendDurable;

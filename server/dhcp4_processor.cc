@@ -229,6 +229,18 @@ bool Dhcp4Processor::responding(const Lease* l, const std::string& msg) {
     return false;
 }
 
+void Dhcp4Processor::unbill(LeaseRecord& r) {
+    if (!r.extras || r.extras->billingClass.empty()) return;
+    LeaseRecord before = r;
+    r.extras->billingClass.clear();
+    r.extras->billingSubclass.reset();
+    rules_->billingChanged(&before, &r);
+}
+
+void Dhcp4Processor::leasesLoaded() {
+    store_.forEach([this](const Lease& l) { rules_->billingChanged(nullptr, &l); });
+}
+
 void Dhcp4Processor::changed(Lease& l) {
     sink_.leaseChanged(l);
     if (l.pool && l.pool->failover && failover_) failover_->leaseChanged(l);
@@ -238,7 +250,9 @@ void Dhcp4Processor::abandon(Lease& l, const std::string& why) {
     Time now = clock_.now();
     Params params(topo_.chainFor(l.pool, topo_.subnetFor(l.address)));
     uint32_t hold = params.u32("abandon-lease-time").value_or(86400);
+    rules_->dropHandlers(l.address);
     store_.modify(l, [&](LeaseRecord& r) {
+        unbill(r);
         r.state = r.next = BindingState::Abandoned;
         r.starts = now;
         r.ends = hold ? now + Time(hold) : 0;
@@ -256,7 +270,7 @@ uint32_t Dhcp4Processor::serverIdFor(const Client& c, const Ingress& in, const S
     static const Packet4 kNoRequest;
     OptionAssembler probe(config_, kNoRequest);
     for (const conf::Scope* s : chain) probe.applyScope(*s);
-    for (const conf::Scope* s : c.classes.scopes) probe.applyScope(*s);
+    for (const conf::Scope* s : c.classes.result.scopesInExecutionOrder(nullptr)) probe.applyScope(*s);
     if (const auto* v = probe.get(54); v && v->size() == 4)
         return uint32_t((*v)[0]) << 24 | uint32_t((*v)[1]) << 16 | uint32_t((*v)[2]) << 8 | (*v)[3];
     return in.ifaddr;
@@ -275,7 +289,7 @@ Outcome Dhcp4Processor::process(const Packet4& p, const Ingress& in) {
     c.known = !c.hosts.empty();
     c.subnet = locate(p, in);
     c.net = c.subnet ? c.subnet->network : nullptr;
-    rules_->classify(p, c.known, c.classes);
+    rules_->classify(p, c.hosts.empty() ? nullptr : c.hosts.front(), clock_.now(), in.ifname, c.classes);
 
     auto type = p.messageType();
     if (!type) {
@@ -510,8 +524,9 @@ Outcome Dhcp4Processor::release(const Packet4& p, const Ingress& in, Client& c) 
     Time now = clock_.now();
     if (lease && lease->state == BindingState::Active && (lease->ends > now || lease->ends == kNever)) {
         bool fo = lease->pool->failover && failover_;
-        rules_->runEvents(*lease, "release", p);
         store_.modify(*lease, [&](LeaseRecord& r) {
+            rules_->runEvent(r, "release", now);
+            unbill(r);
             // Without a peer the address is free at once; with one it is RELEASED
             // until the peer acknowledges (or straight back to our free state when
             // the peer never saw the binding: rewind, failover-protocol.md (d)).
@@ -540,7 +555,7 @@ Outcome Dhcp4Processor::decline(const Packet4& p, const Ingress& in, Client& c) 
     std::string msg = "DHCPDECLINE of " + formatIpv4(*addr) + " from " + who(p, lease) + "via " + via(p, in);
     const SubnetInfo* subnet = topo_.subnetFor(*addr);
     Params params(lease ? topo_.chainFor(lease->pool, subnet) : topo_.chainFor(subnet));
-    for (const conf::Scope* s : c.classes.scopes) params.addOverride(s);
+    for (const conf::Scope* s : c.classes.result.scopesInExecutionOrder(nullptr)) params.addOverride(s);
     auto declines = params.raw8("declines");
     if (declines && *declines != 1) {
         if (*declines == 0) common::logInfo(msg + ": ignored");
@@ -621,13 +636,12 @@ std::size_t Dhcp4Processor::expire() {
     store_.dueForExpiry(now, due);
     for (Lease* l : due) {
         bool fo = l->pool && l->pool->failover && failover_;
-        static const Packet4 kNoPacket;
-        rules_->runEvents(*l, "expiry", kNoPacket);
         store_.modify(*l, [&](LeaseRecord& r) {
+            rules_->runEvent(r, "expiry", now);
+            unbill(r);
             r.state = fo ? failover_->expiredState(*l) : BindingState::Free;
             r.next = r.state;
             r.starts = now;
-            if (r.extras) r.extras->events.clear();
         });
         changed(*l);
     }

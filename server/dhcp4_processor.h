@@ -78,6 +78,8 @@ public:
 
     /// @brief Move leases whose time is up (active → free/expired, offers lapse). Returns how many changed.
     std::size_t expire();
+    /// @brief The lease file has been read into the store: count lease-limit billings.
+    void leasesLoaded();
     /// @brief When expire() next has work, or kNever.
     common::Time nextExpiry() const;
 
@@ -108,6 +110,7 @@ private:
     bool responding(const Lease* l, const std::string& msg);
     void abandon(Lease& l, const std::string& why);
     void changed(Lease& l);
+    void unbill(LeaseRecord& r);
     uint32_t serverIdFor(const Client& c, const Ingress& in, const ScopeChain& chain) const;
     std::string via(const common::Packet4& p, const Ingress& in) const;
     std::string who(const common::Packet4& p, const Lease* l) const;

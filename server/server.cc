@@ -150,6 +150,7 @@ bool Server::readLeases(std::string& error) {
         store_.assign(*l, rec);
         ++loaded;
     }
+    processor_->leasesLoaded();
     kept_.hosts = std::move(contents->hosts);
     kept_.classes = std::move(contents->classes);
     kept_.groups = std::move(contents->groups);

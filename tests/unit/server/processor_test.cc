@@ -126,6 +126,12 @@ class ProcessorTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testPingAnsweredAbandons);
     CPPUNIT_TEST(testUnknownClientsDeniedPool);
     CPPUNIT_TEST(testOfferHoldLapses);
+    CPPUNIT_TEST(testClassOptionsApply);
+    CPPUNIT_TEST(testConditionalStatementsInScope);
+    CPPUNIT_TEST(testMembersOfPermit);
+    CPPUNIT_TEST(testLeaseLimitRefusesBeyondLimit);
+    CPPUNIT_TEST(testOnCommitSetsLeaseVariable);
+    CPPUNIT_TEST(testHostOptionsWin);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -414,6 +420,117 @@ subnet 192.0.2.0 netmask 255.255.255.0 { range 192.0.2.10 192.0.2.10; }
         r.clock.advance(121 * 1000);
         r.proc->expire();
         CPPUNIT_ASSERT_EQUAL(ip("192.0.2.10"), r.proc->process(packet(1, 2), r.in).reply.yiaddr);
+    }
+
+    // A class's options reach members only, and beat the subnet's.
+    void testClassOptionsApply() {
+        Rig r(R"(
+ping-check false;
+option domain-name "plain.test";
+class "lab" { match if substring(option vendor-class-identifier, 0, 3) = "lab"; option domain-name "lab.test"; }
+subnet 192.0.2.0 netmask 255.255.255.0 { range 192.0.2.10 192.0.2.20; }
+)");
+        Packet4 member = packet(1, 1);
+        member.options.push_back({60, {'l', 'a', 'b', 'x'}});
+        Outcome a = r.proc->process(member, r.in);
+        Outcome b = r.proc->process(packet(1, 2), r.in);
+        auto text = [](const Packet4& p) {
+            const auto* o = p.find(15);
+            return o ? std::string(o->data.begin(), o->data.end()) : std::string();
+        };
+        CPPUNIT_ASSERT_EQUAL(std::string("lab.test"), text(a.reply));
+        CPPUNIT_ASSERT_EQUAL(std::string("plain.test"), text(b.reply));
+    }
+
+    // `if` in a subnet chooses options and parameters per packet.
+    void testConditionalStatementsInScope() {
+        Rig r(R"(
+ping-check false;
+subnet 192.0.2.0 netmask 255.255.255.0 {
+  range 192.0.2.10 192.0.2.20;
+  if option host-name = "printer" { option routers 192.0.2.254; default-lease-time 77; }
+  else { option routers 192.0.2.1; }
+}
+)");
+        Packet4 pr = packet(1, 1);
+        pr.options.push_back({12, {'p', 'r', 'i', 'n', 't', 'e', 'r'}});
+        Outcome a = r.proc->process(pr, r.in);
+        CPPUNIT_ASSERT_EQUAL(ip("192.0.2.254"), optAddr(a.reply, 3));
+        CPPUNIT_ASSERT_EQUAL(uint32_t(77), *a.reply.leaseTime());
+        Outcome b = r.proc->process(packet(1, 2), r.in);
+        CPPUNIT_ASSERT_EQUAL(ip("192.0.2.1"), optAddr(b.reply, 3));
+        CPPUNIT_ASSERT_EQUAL(uint32_t(43200), *b.reply.leaseTime());
+    }
+
+    // `allow members of` admits only the class's members to the pool.
+    void testMembersOfPermit() {
+        Rig r(R"(
+ping-check false;
+class "phones" { match if substring(hardware, 1, 3) = 00:11:22; }
+subnet 192.0.2.0 netmask 255.255.255.0 {
+  pool { allow members of "phones"; range 192.0.2.10 192.0.2.10; }
+  pool { deny members of "phones"; range 192.0.2.20 192.0.2.20; }
+}
+)");
+        CPPUNIT_ASSERT_EQUAL(ip("192.0.2.10"), r.proc->process(packet(1, 1), r.in).reply.yiaddr);
+        Packet4 other = packet(1, 2);
+        other.chaddr[0] = 0xaa;
+        CPPUNIT_ASSERT_EQUAL(ip("192.0.2.20"), r.proc->process(other, r.in).reply.yiaddr);
+    }
+
+    // A class with `lease limit 1` bills one lease; a second member gets no ACK.
+    void testLeaseLimitRefusesBeyondLimit() {
+        Rig r(R"(
+ping-check false;
+class "one" { match if substring(hardware, 1, 3) = 00:11:22; lease limit 1; }
+subnet 192.0.2.0 netmask 255.255.255.0 { range 192.0.2.10 192.0.2.20; }
+)");
+        auto bind = [&](uint8_t m) {
+            uint32_t a = r.proc->process(packet(1, m), r.in).reply.yiaddr;
+            Packet4 req = packet(3, m);
+            addAddr(req, 50, a);
+            return r.proc->process(req, r.in);
+        };
+        Outcome first = bind(1);
+        CPPUNIT_ASSERT(first.kind == Outcome::Kind::SendDurable);
+        CPPUNIT_ASSERT(r.sink.changes.back().extras && r.sink.changes.back().extras->billingClass == "one");
+        CPPUNIT_ASSERT(bind(2).kind == Outcome::Kind::Drop);
+        CPPUNIT_ASSERT(r.logged("lease limit reached in all matching classes"));
+        // The first client renews: its billing is kept.
+        Packet4 renew = packet(3, 1, 9);
+        renew.ciaddr = first.reply.yiaddr;
+        CPPUNIT_ASSERT(r.proc->process(renew, r.in).kind == Outcome::Kind::SendDurable);
+    }
+
+    // `on commit { set ... }` stores a variable with the lease.
+    void testOnCommitSetsLeaseVariable() {
+        Rig r(R"(
+ping-check false;
+subnet 192.0.2.0 netmask 255.255.255.0 {
+  range 192.0.2.10 192.0.2.20;
+  on commit { set seen = "yes"; }
+}
+)");
+        uint32_t a = r.proc->process(packet(1, 1), r.in).reply.yiaddr;
+        Packet4 req = packet(3, 1);
+        addAddr(req, 50, a);
+        r.proc->process(req, r.in);
+        const auto& l = r.sink.changes.back();
+        CPPUNIT_ASSERT(l.extras);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), l.extras->variables.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("seen"), l.extras->variables[0].name);
+        CPPUNIT_ASSERT_EQUAL(std::string("yes"), l.extras->variables[0].data);
+    }
+
+    // A host's own options win over the subnet's.
+    void testHostOptionsWin() {
+        Rig r(R"(
+ping-check false;
+subnet 192.0.2.0 netmask 255.255.255.0 { option routers 192.0.2.1; range 192.0.2.10 192.0.2.20; }
+host special { hardware ethernet 00:11:22:33:44:05; option routers 192.0.2.99; }
+)");
+        CPPUNIT_ASSERT_EQUAL(ip("192.0.2.99"), optAddr(r.proc->process(packet(1, 5), r.in).reply, 3));
+        CPPUNIT_ASSERT_EQUAL(ip("192.0.2.1"), optAddr(r.proc->process(packet(1, 6), r.in).reply, 3));
     }
 };
 
