@@ -101,9 +101,8 @@ bool conflictTransitionAllowed(BindingState current, BindingState proposed, Time
         case BindingState::Released:
         case BindingState::Reset:
         case BindingState::Abandoned:
+        case BindingState::Active:  // (same state: allowed above)
             // The peer saw something about this lease that we did not.
-            return true;
-        case BindingState::Active:
             return true;
     }
     return false;

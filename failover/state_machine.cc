@@ -60,7 +60,7 @@ constexpr Cell kPeerStateTable[kStateCount][kStateCount] = {
 
 class Builder {
 public:
-    Builder(const Facts& f) : f_(f) {}
+    explicit Builder(const Facts& f) : f_(f) {}
 
     Decision finish() {
         Decision d;
@@ -381,9 +381,10 @@ void onUpdDone(Builder& b) {
 }  // namespace
 
 std::size_t stateIndex(FailoverState s) {
-    return s == S::RecoverWait ? kStateCount - 1 : static_cast<std::size_t>(s) < kStateCount - 1
-                                                       ? static_cast<std::size_t>(s)
-                                                       : 0;
+    // Codes 0..11 are their own index; recover-wait's 254 takes the last row.
+    if (s == S::RecoverWait) return kStateCount - 1;
+    const auto code = static_cast<std::size_t>(s);
+    return code < kStateCount - 1 ? code : 0;
 }
 
 FailoverState stateAt(std::size_t index) {
@@ -398,6 +399,11 @@ bool Decision::moved() const {
     for (const auto& e : effects)
         if (std::holds_alternative<Move>(e)) return true;
     return false;
+}
+
+std::optional<FailoverState> Decision::next() const {
+    if (!moved()) return std::nullopt;
+    return after.me;
 }
 
 Decision decide(const Facts& facts, const Event& event) {
@@ -580,7 +586,8 @@ ServiceStatus serviceStatus(const Facts& f, Time startupDeadline) {
             st.explanation = "not serving: own state unknown";
             break;
     }
-    if (st.state == ServiceState::NotResponding && st.nrr.empty()) {
+    // ISC's second step: some peer states silence a server that would otherwise answer.
+    if (st.state == ServiceState::NotResponding && serviceState(f.me, S::UnknownState) != ServiceState::NotResponding) {
         st.until = 0;
         if (f.peer == S::PartnerDown) {
             st.nrr = " (peer demands: recovering)";

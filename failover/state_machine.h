@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -49,6 +50,8 @@ struct Facts {
     uint32_t mclt = 0;
     uint32_t autoPartnerDown = 0;  ///< seconds; 0 = off
     bool updatesPending = false;   ///< our update or ack queue is not empty
+    /// Our last UPDREQ/UPDREQALL not yet answered by UPDDONE. Keep it across a lost
+    /// link: an UPDREQALL cut short turns the next UPDREQ into an UPDREQALL.
     UpdateRequest outstanding = UpdateRequest::None;
 };
 
@@ -141,6 +144,8 @@ struct Decision {
     std::vector<Effect> effects;  ///< to apply in order
     Facts after;                  ///< the facts once every effect has been applied
     bool moved() const;           ///< any Move among the effects
+    /// @brief The state we end in, when the decision moves at all.
+    std::optional<FailoverState> next() const;
 };
 
 /// @brief The one entry point: what to do about `event` given `facts`.

@@ -478,6 +478,11 @@ public:
         CPPUNIT_ASSERT(o.lease.state == B::Active);
         CPPUNIT_ASSERT_EQUAL(kNow + 900, o.lease.tsfp);
         CPPUNIT_ASSERT_EQUAL(kNow + 900, o.lease.atsfp);
+        // A handover whose state differs from the lease's (ISC's desired state) takes it.
+        LeaseRecord f = lease("10.77.1.61", B::Free);
+        o = applyPeerAck(f, B::Backup, Role::Primary);
+        CPPUNIT_ASSERT(o.lease.state == B::Backup);
+        CPPUNIT_ASSERT(o.lease.next == B::Backup);
     }
 
     // The reference's BNDUPD ACTIVE (79 bytes), built from the lease it describes.

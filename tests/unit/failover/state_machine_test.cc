@@ -113,13 +113,13 @@ void expectTransition(Me me, Peer peer, Then then) {
     ++gCellsChecked;
 
     auto movesTo = [&](Me s) {
-        CPPUNIT_ASSERT_MESSAGE(where, d.after.me == s);
+        CPPUNIT_ASSERT_MESSAGE(where, d.next() == s);
         CPPUNIT_ASSERT_MESSAGE(where, has(d, "-> " + std::string(toString(s)) + " "));
     };
     CPPUNIT_ASSERT_MESSAGE(where, has(d, "log info: failover peer dhcp-failover: peer moves from"));
     switch (then) {
         case Then::Stay:
-            CPPUNIT_ASSERT_MESSAGE(where, !d.moved());
+            CPPUNIT_ASSERT_MESSAGE(where, !d.next());
             CPPUNIT_ASSERT_MESSAGE(where, !has(d, "send"));
             CPPUNIT_ASSERT_MESSAGE(where, !has(d, "task"));
             break;
@@ -731,6 +731,8 @@ public:
         CPPUNIT_ASSERT(decide(f, Event::connectionLost()).after.me == Me::PartnerDown);
         f.saved = Me::PotentialConflict;
         CPPUNIT_ASSERT(decide(f, Event::connectionLost()).after.me == Me::ResolutionInterrupted);
+        f.saved = Me::Startup;  // nothing to go back to: stay
+        CPPUNIT_ASSERT(!decide(f, Event::connectionLost()).moved());
     }
 
     // Saved normal, no STATE within 15 s: communications-interrupted at exactly start + 15.
@@ -1012,6 +1014,19 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string(" (resolving conflicts)"), serviceStatus(facts(Me::PotentialConflict)).nrr);
         CPPUNIT_ASSERT_EQUAL(std::string(" (shut down)"), serviceStatus(facts(Me::Shutdown)).nrr);
         CPPUNIT_ASSERT_EQUAL(std::string(" (recovering)"), serviceStatus(facts(Me::Recover)).nrr);
+        CPPUNIT_ASSERT_EQUAL(std::string(" (recover done)"), serviceStatus(facts(Me::RecoverDone)).nrr);
+        CPPUNIT_ASSERT_EQUAL(std::string(" (paused)"), serviceStatus(facts(Me::Paused)).nrr);
+        CPPUNIT_ASSERT_EQUAL(std::string(" (my state unknown)"), serviceStatus(facts(Me::UnknownState)).nrr);
+        // partner-down serves, and says when the peer's leases become usable.
+        Facts pd = facts(Me::PartnerDown, Peer::Recover);
+        pd.stos = kT0 - 60;
+        s = serviceStatus(pd);
+        CPPUNIT_ASSERT(s.serves && !s.loadBalances);
+        CPPUNIT_ASSERT_EQUAL(kT0 - 60 + 3600, s.until);
+        pd.stos = kT0 - 4000;
+        CPPUNIT_ASSERT_EQUAL(Time(0), serviceStatus(pd).until);  // already usable
+        // A starting server silenced by a peer in partner-down says so, as ISC's nrr does.
+        CPPUNIT_ASSERT_EQUAL(std::string(" (peer demands: recovering)"), serviceStatus(facts(Me::Startup, Peer::PartnerDown)).nrr);
     }
 
     // Both ISC servers' logged state sequences (mclt 3600 run), all six phases.
