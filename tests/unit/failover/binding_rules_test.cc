@@ -148,6 +148,7 @@ class BindingRulesTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testMayAllocate);
     CPPUNIT_TEST(testReleaseAndRewind);
     CPPUNIT_TEST(testExpiryOwnership);
+    CPPUNIT_TEST(testOutOfRangeStatesAreRefused);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -668,6 +669,18 @@ public:
         CPPUNIT_ASSERT(!runsExpiry(Role::Secondary, FailoverState::Normal));
         CPPUNIT_ASSERT(runsExpiry(Role::Secondary, FailoverState::CommunicationsInterrupted));
         CPPUNIT_ASSERT(runsExpiry(Role::Secondary, FailoverState::PartnerDown));
+    }
+
+    // A state code outside 1..7 (never from our store, perhaps from a peer) is refused everywhere.
+    void testOutOfRangeStatesAreRefused() {
+        const B bogus = static_cast<B>(9);
+        CPPUNIT_ASSERT(!normalTransitionAllowed(Role::Primary, bogus, B::Free, 0, 0, kNow));
+        CPPUNIT_ASSERT(!conflictTransitionAllowed(B::Active, bogus, 0, kNow));
+        LeaseRecord l = lease("10.77.1.60", B::Free);
+        l.state = bogus;
+        CPPUNIT_ASSERT(!mayAllocate(l, Role::Primary, true, 0, 0, kNow));
+        CPPUNIT_ASSERT_EQUAL(std::string("unknown"), bindingStateText(0));
+        CPPUNIT_ASSERT_EQUAL(std::string("backup"), bindingStateText(7));
     }
 };
 
