@@ -634,8 +634,15 @@ std::size_t Dhcp4Processor::expire() {
     store_.releaseLapsedOffers(now);
     std::vector<Lease*> due;
     store_.dueForExpiry(now, due);
+    std::size_t changedCount = 0;
     for (Lease* l : due) {
         bool fo = l->pool && l->pool->failover && failover_;
+        if (fo && !failover_->runsExpiry(*l->pool)) {
+            // The peer expires it (and tells us); look again in a minute.
+            store_.deferExpiry(*l, now + 60);
+            continue;
+        }
+        ++changedCount;
         store_.modify(*l, [&](LeaseRecord& r) {
             rules_->runEvent(r, "expiry", now);
             unbill(r);
@@ -645,7 +652,7 @@ std::size_t Dhcp4Processor::expire() {
         });
         changed(*l);
     }
-    return due.size();
+    return changedCount;
 }
 
 Time Dhcp4Processor::nextExpiry() const {

@@ -41,6 +41,9 @@ public:
     /// @brief Whether an authoritative server may NAK a request for `lease`
     /// (not when the peer may own it).
     virtual bool mayNak(const Lease& lease) const = 0;
+    /// @brief Whether this server expires the pool's active leases now (ISC's
+    /// secondary leaves that to the primary while both are normal).
+    virtual bool runsExpiry(const PoolState& pool) const = 0;
     /// @brief The state an active lease takes when it ends (EXPIRED with a peer).
     virtual common::BindingState expiredState(const Lease& lease) const = 0;
     /// @brief A lease of a failover pool changed and was appended to the lease file;

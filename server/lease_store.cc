@@ -160,6 +160,13 @@ void LeaseStore::releaseLapsedOffers(Time now) {
     }
 }
 
+void LeaseStore::deferExpiry(Lease& l, Time when) {
+    if (!l.indexedExpiry) return;
+    expiry_.erase({l.expiryKey, &l});
+    l.expiryKey = when;
+    expiry_.insert({l.expiryKey, &l});
+}
+
 Time LeaseStore::nextExpiry() const { return expiry_.empty() ? common::kNever : expiry_.begin()->first; }
 
 void LeaseStore::dueForExpiry(Time now, std::vector<Lease*>& out) const {

@@ -111,6 +111,8 @@ public:
     /// @brief Return held leases whose offer has lapsed to their free queue.
     void releaseLapsedOffers(Time now);
 
+    /// @brief Look at an active lease again at `when` instead of at its `ends` (its record is unchanged).
+    void deferExpiry(Lease& lease, Time when);
     /// @brief The earliest `ends` among active leases (kNever when none), and the leases due by `now`.
     Time nextExpiry() const;
     void dueForExpiry(Time now, std::vector<Lease*>& out) const;

@@ -310,6 +310,12 @@ void Server::commitThen(std::function<void(bool)> then) {
     if (!inBatch_) commitAndRelease();
 }
 
+bool Server::commitNow() {
+    lastCommitOk_ = true;
+    commitAndRelease();
+    return lastCommitOk_;
+}
+
 void Server::commitAndRelease() {
     if (!leaseFile_) return;
     bool need = leaseFile_->pendingBytes() > 0 || leaseFile_->rewritePending();
@@ -319,6 +325,7 @@ void Server::commitAndRelease() {
         Time now = clock_.now();
         auto st = leaseFile_->commit(now);
         ok = st.ok();
+        lastCommitOk_ = ok;
         if (!ok) {
             uint64_t suppressed = 0;
             if (commitErrorLog_.allow(now, suppressed))

@@ -73,6 +73,8 @@ public:
     /// @brief Commit appended records now; run `then` once they are durable (or
     /// with false when the commit failed). Used by failover for BNDACKs too.
     void commitThen(std::function<void(bool durable)> then);
+    /// @brief Commit now (and release what waited for it); false when the commit failed.
+    bool commitNow();
     /// @brief A lease changed outside the processor (failover): file it and write it.
     void leaseUpdated(Lease& lease);
 
@@ -138,7 +140,7 @@ private:
     uint64_t badPackets_ = 0;
     common::RateLimiter badPacketLog_{10, 60};
     common::RateLimiter commitErrorLog_{5, 60};
-    bool commitFailed_ = false;
+    bool lastCommitOk_ = true;
 };
 
 }  // namespace tandem::server
