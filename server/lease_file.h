@@ -115,7 +115,9 @@ public:
     std::optional<conf::LeaseFileContents> load(common::DiagnosticSink& sink, const conf::LeaseReadOptions& options,
                                                 std::string& ioError) const;
 
-    /// @brief Buffer a record; nothing reaches the disk before commit().
+    /// @brief Buffer a record; nothing reaches the disk before commit(). Its
+    /// `billing` line depends on the writer's `now` (writer().setNow(); each
+    /// rewrite sets it too).
     Ticket append(const common::LeaseRecord& r);
     Ticket appendFailoverState(const conf::FailoverPeerState& s);
     /// @brief Buffer text as it is (a host or class block, server-duid, ...).
