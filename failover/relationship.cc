@@ -112,7 +112,7 @@ bool Relationship::apply(const Decision& d) {
             if (s->type == MessageType::FTM_STATE) sendState();
             else sendRequest(s->type);
         } else if (const auto* l = std::get_if<Log>(&e)) {
-            common::logWrite(l->level, "failover peer " + config_.name + ": " + l->text);
+            common::logWrite(l->level, l->text);
         } else if (const auto* a = std::get_if<ArmTimer>(&e)) {
             uint64_t ms = a->at > now ? uint64_t(a->at - now) * 1000 : 0;
             switch (a->timer) {
@@ -170,8 +170,7 @@ bool Relationship::apply(const Decision& d) {
 void Relationship::logService() {
     ServiceStatus s = serviceStatus(facts(), startupDeadline_);
     if (s.serves) return;
-    std::string until = s.until ? " until " + formatLogTime(s.until) : "";
-    logInfo("failover peer " + config_.name + ": not serving clients" + s.nrr + until + ": " + s.explanation);
+    logInfo("failover peer " + config_.name + ": " + s.explanation);
 }
 
 // ---------------------------------------------------------------- start and links
@@ -197,23 +196,14 @@ void Relationship::start(const conf::FailoverPeerState* saved) {
     decideAndApply(Event::start());
 }
 
-bool Relationship::linkUp(LinkPort* link) {
-    if (link_ && link_ != link) {
-        // One link per relationship (ISC's link_to_peer): a second one is refused.
-        if (role_ == Role::Secondary) {
-            // The secondary answers the CONNECT that comes on it with reject 7; the link
-            // owner closes it after the message.
-            return false;
-        }
-        link->close("already connected to failover peer " + config_.name);
-        return false;
-    }
-    link_ = link;
-    linked_ = false;
-    xid_ = 0;
+void Relationship::linkUp(LinkPort* link) {
+    // Several connections may be up at once (both servers connect to each other);
+    // the handshake picks one, as in ISC: the secondary answers the first CONNECT
+    // and refuses later ones with reason 7, the primary takes the first CONNECTACK.
     if (role_ == Role::Primary) {
-        // ISC's primary sends CONNECT on every connection, whoever opened it.
-        Message m = header(MessageType::FTM_CONNECT, nextXid());
+        // ISC's primary sends CONNECT on every connection, whoever opened it; a
+        // new link's numbering starts at 0.
+        Message m = header(MessageType::FTM_CONNECT, 0);
         m.relationshipName = config_.name;
         m.maxUnacked = config_.maxUnackedUpdates;
         m.receiveTimer = config_.maxResponseDelay;
@@ -222,14 +212,12 @@ bool Relationship::linkUp(LinkPort* link) {
         m.tlsRequest = 0;
         m.mclt = mclt_;
         if (hba_) m.hba = std::vector<uint8_t>(hba_->begin(), hba_->end());
-        send(std::move(m));
+        link->send(m);
     }
-    return true;
 }
 
 void Relationship::linkClosed(LinkPort* link, const std::string& reason) {
-    if (link != link_) return;
-    bool wasLinked = linked_;
+    if (link != link_) return;  // a connection that lost the handshake race
     link_ = nullptr;
     logInfo("failover peer " + config_.name + ": link closed: " + reason);
     // The peer's updates we had not yet acknowledged will come again; our own are
@@ -237,8 +225,6 @@ void Relationship::linkClosed(LinkPort* link, const std::string& reason) {
     acksOut_.clear();
     peerUnacked_ = 0;
     servingRequest_.reset();
-    (void)wasLinked;
-    // ISC treats a failed connect like a lost link: the state machine decides what it means.
     decideAndApply(Event::connectionLost());
     linked_ = false;
 }
@@ -280,14 +266,18 @@ void Relationship::sendRequest(MessageType type) {
 }
 
 void Relationship::message(LinkPort* link, const Message& m) {
-    if (link != link_) return;
     switch (m.type) {
-        case MessageType::FTM_CONNECT: onConnect(m); return;
-        case MessageType::FTM_CONNECTACK: onConnectAck(m); return;
+        case MessageType::FTM_CONNECT: onConnect(link, m); return;
+        case MessageType::FTM_CONNECTACK: onConnectAck(link, m); return;
         default: break;
     }
-    if (!linked_) {
-        disconnect(6, std::string("message ") + std::string(messageTypeName(uint8_t(m.type))) + " before CONNECT");
+    if (link != link_ || !linked_) {
+        Message d = header(MessageType::FTM_DISCONNECT, 0);
+        d.rejectReason = 6;
+        d.message = std::string(messageTypeName(uint8_t(m.type))) + " before CONNECT";
+        link->send(d);
+        logError("failover peer " + config_.name + ": " + *d.message);
+        link->close(*d.message);
         return;
     }
     switch (m.type) {
@@ -326,15 +316,16 @@ void Relationship::message(LinkPort* link, const Message& m) {
 
 void Relationship::reject(LinkPort* link, MessageType type, uint32_t xid, uint8_t reason, const std::string& text) {
     Message r = header(type, xid);
-    r.relationshipName = config_.name;
     if (type == MessageType::FTM_CONNECTACK) {
+        r.relationshipName = config_.name;
         r.vendorClass = std::vector<uint8_t>(vendorClass().begin(), vendorClass().end());
         r.protocolVersion = 1;
     }
     r.rejectReason = reason;
     r.message = text;
     link->send(r);
-    logError("failover peer " + config_.name + ": CONNECT rejected: " + text);
+    logError("failover peer " + config_.name + ": " +
+             (type == MessageType::FTM_CONNECTACK ? "CONNECT rejected: " : "link dropped: ") + text);
     link->close("rejected: " + text);
 }
 
@@ -350,11 +341,9 @@ void Relationship::disconnect(uint8_t reason, const std::string& text) {
 }
 
 // The secondary's side of the handshake (failover-protocol.md (h)), ISC's checks in ISC's order.
-void Relationship::onConnect(const Message& m) {
-    LinkPort* link = link_;
+void Relationship::onConnect(LinkPort* link, const Message& m) {
     if (role_ != Role::Secondary) {
-        disconnect(8, "CONNECT received by the primary");
-        return;
+        return reject(link, MessageType::FTM_DISCONNECT, 0, 8, "CONNECT received by the primary");
     }
     const Time now = host_.clock().now();
     if (!m.relationshipName) return reject(link, MessageType::FTM_CONNECTACK, m.xid, 8, "missing relationship-name");
@@ -380,42 +369,36 @@ void Relationship::onConnect(const Message& m) {
     ack.vendorClass = std::vector<uint8_t>(vendorClass().begin(), vendorClass().end());
     ack.protocolVersion = 1;
     if (m.tlsRequest) ack.tlsReply = 0;
-    send(ack);
+    link->send(ack);
     link->markEstablished();
     if (partnerReceiveTimer_) link->setPartnerReceiveTimer(partnerReceiveTimer_);
+    link_ = link;
     linked_ = true;
+    xid_ = 0;  // the secondary's first STATE carries xid 0 (captured)
     decideAndApply(Event::linkUp());
 }
 
-void Relationship::onConnectAck(const Message& m) {
-    if (role_ != Role::Primary) {
-        disconnect(8, "CONNECTACK received by the secondary");
-        return;
-    }
-    if (!m.relationshipName || *m.relationshipName != config_.name) {
-        disconnect(8, "CONNECTACK for an unknown relationship");
-        return;
-    }
+void Relationship::onConnectAck(LinkPort* link, const Message& m) {
+    if (role_ != Role::Primary) return reject(link, MessageType::FTM_DISCONNECT, 0, 8, "CONNECTACK received by the secondary");
+    if (!m.relationshipName || *m.relationshipName != config_.name)
+        return reject(link, MessageType::FTM_DISCONNECT, 0, 8, "CONNECTACK for an unknown relationship");
     if (m.rejectReason) {
         logError("Failover CONNECT to " + config_.name + " rejected: " +
                  (m.message ? *m.message : "reason " + std::to_string(*m.rejectReason)));
-        if (link_) link_->close("CONNECT rejected");
+        link->close("CONNECT rejected");
         return;
     }
-    if (linked_) {
-        disconnect(7, "already connected");
-        return;
-    }
+    if (linked_) return reject(link, MessageType::FTM_DISCONNECT, 0, 7, "already connected");
     const Time now = host_.clock().now();
-    if (std::llabs(int64_t(m.time) - int64_t(now)) > kClockSkewLimit) {
-        disconnect(4, "time offset too large");
-        return;
-    }
+    if (std::llabs(int64_t(m.time) - int64_t(now)) > kClockSkewLimit)
+        return reject(link, MessageType::FTM_DISCONNECT, 0, 4, "time offset too large");
     partnerMaxUnacked_ = m.maxUnacked.value_or(partnerMaxUnacked_);
     partnerReceiveTimer_ = m.receiveTimer.value_or(0);
-    link_->markEstablished();
-    if (partnerReceiveTimer_) link_->setPartnerReceiveTimer(partnerReceiveTimer_);
+    link->markEstablished();
+    if (partnerReceiveTimer_) link->setPartnerReceiveTimer(partnerReceiveTimer_);
+    link_ = link;
     linked_ = true;
+    xid_ = 1;  // CONNECT was 0 (captured: the primary's first STATE is xid 1)
     decideAndApply(Event::linkUp());
 }
 

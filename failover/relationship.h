@@ -93,9 +93,13 @@ public:
 
     /// @brief Enter startup from the state the lease file recorded (none: recover).
     void start(const conf::FailoverPeerState* saved);
-    /// @brief A TCP connection to the peer is up (either direction). The relationship takes it
-    /// unless it already has a live link (then it answers as ISC does and refuses it).
-    bool linkUp(LinkPort* link);
+    /// @brief A TCP connection to the peer is up (either direction). The handshake on it
+    /// decides whether it becomes the link; the loser is refused as ISC refuses it.
+    void linkUp(LinkPort* link);
+    /// @brief The xid of a CONTACT the link's keepalive sends (ISC numbers it like any request).
+    uint32_t contactXid() { return nextXid(); }
+    /// @brief Whether `link` is the relationship's established link.
+    bool isLink(const LinkPort* link) const { return link == link_ && linked_; }
     void linkClosed(LinkPort* link, const std::string& reason);
     void message(LinkPort* link, const Message& m);
 
@@ -139,8 +143,8 @@ private:
     Message header(MessageType type, uint32_t xid) const;
     uint32_t nextXid(bool forUpdate = false);
 
-    void onConnect(const Message& m);
-    void onConnectAck(const Message& m);
+    void onConnect(LinkPort* link, const Message& m);
+    void onConnectAck(LinkPort* link, const Message& m);
     void onBindUpdate(const Message& m);
     void onBindAck(const Message& m);
     void onUpdateRequest(const Message& m, bool all);

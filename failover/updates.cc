@@ -111,8 +111,9 @@ void Relationship::onBindAck(const Message& m) {
     BindingState sent = it->second.sent;
     acks_.erase(it);
     if (m.rejectReason) {
-        logError("failover peer " + config_.name + ": bind update on " + common::formatIpv4(addr) + " rejected: " +
-                 (m.message ? *m.message : "reason " + std::to_string(*m.rejectReason)));
+        // ISC's wording, logged where the rejection is received.
+        logInfo("bind update on " + common::formatIpv4(addr) + " from " + config_.name + " rejected: " +
+                (m.message ? *m.message : "reason " + std::to_string(*m.rejectReason)));
     } else if (server::Lease* l = leaseOf(addr)) {
         AckOutcome out = applyPeerAck(*l, sent, role_, hba_);
         if (out.lease != static_cast<const common::LeaseRecord&>(*l)) {
@@ -183,8 +184,8 @@ void Relationship::onBindUpdate(const Message& m) {
         }
         acksOut_.push_back(buildBindAck(addr, m.xid, now));
     } else {
-        logInfo("failover peer " + config_.name + ": bind update on " + common::formatIpv4(addr) + " from " +
-                config_.name + " rejected: " + out.message);
+        common::logDebug("failover peer " + config_.name + ": refusing the update of " + common::formatIpv4(addr) +
+                         ": " + out.message);
         acksOut_.push_back(buildBindAck(addr, m.xid, now, out.reason, out.message));
     }
     // No BNDACK before the binding is on disk: the ACKs of everything read in

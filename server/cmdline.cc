@@ -54,6 +54,11 @@ std::optional<CommandLine> parseCommandLine(const std::vector<std::string>& args
             return std::nullopt;
         } else if (a == "--no-pid") {
             cl.noPid = true;
+        } else if (a == "--control") {
+            if (!value(i, cl.controlSocket)) return std::nullopt;
+            cl.controlGiven = true;
+        } else if (a == "--no-control") {
+            cl.noControl = true;
         } else if (a == "-user") {
             if (!value(i, cl.user)) return std::nullopt;
         } else if (a == "-group") {
@@ -84,6 +89,7 @@ std::string usage(const std::string& program) {
            "             [-4] [-cf config-file] [-lf lease-file]\n"
            "             [-user user] [-group group] [-chroot dir]\n"
            "             [-pf pid-file] [--no-pid]\n"
+           "             [--control socket] [--no-control]\n"
            "             [if0 [...ifN]]\n"
            "       " + program + " {--version|--help|-h}\n";
 }

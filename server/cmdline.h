@@ -23,6 +23,9 @@ struct CommandLine {
     bool testLeases = false;   ///< -T
     bool verbose = false;      ///< -v (tandemd only): with -t, print the parsed model
     bool noPid = false;        ///< --no-pid
+    std::string controlSocket = "/run/tandemd.ctl";  ///< --control PATH (tandemd only)
+    bool controlGiven = false;
+    bool noControl = false;    ///< --no-control (tandemd only)
     std::string user, group, chroot;
     std::vector<std::string> interfaces;
     bool help = false, version = false;

@@ -21,7 +21,9 @@
 #include "common/log.h"
 #include "conf/config_builder.h"
 #include "conf/dump.h"
+#include "failover/engine.h"
 #include "server/cmdline.h"
+#include "server/control.h"
 #include "server/daemon.h"
 #include "server/server.h"
 #include "server/topology.h"
@@ -60,6 +62,60 @@ void report(const tandem::common::DiagnosticSink& sink, const tandem::server::Co
         quietCopy.toStderr = !cl.quiet;
         tandem::common::logInit(quietCopy);
     }
+}
+
+// tandemctl's commands on the failover engine and the server.
+void registerCommands(tandem::server::ControlServer& control, tandem::server::Server& srv,
+                      tandem::failover::FailoverEngine& engine) {
+    using tandem::server::ControlReply;
+    auto relationship = [&engine](const std::vector<std::string>& args, std::string& why)
+        -> tandem::failover::Relationship* {
+        if (args.empty()) {
+            why = "which failover peer? (a name from `failover peer \"NAME\"`)";
+            return nullptr;
+        }
+        auto* rel = engine.find(args[0]);
+        if (!rel) why = "no failover peer named \"" + args[0] + "\"";
+        return rel;
+    };
+    control.addCommand({"status", "", "failover relationships and pools", [&srv, &engine](const std::vector<std::string>&) {
+                     std::string body = engine.statusText();
+                     if (body.empty()) body = "no failover relationships\n";
+                     for (const auto& p : srv.store().pools()) {
+                         if (p->failover) continue;
+                         body += "pool " + p->network->name + ": " + std::to_string(p->size) + " addresses, " +
+                                 std::to_string(p->count(tandem::common::BindingState::Free)) + " free, " +
+                                 std::to_string(p->count(tandem::common::BindingState::Active)) + " active, " +
+                                 std::to_string(p->count(tandem::common::BindingState::Abandoned)) + " abandoned\n";
+                     }
+                     return ControlReply::ok(body);
+                 }, false});
+    control.addCommand({"partner-down", "NAME [--force]", "take over the peer's addresses (after MCLT)",
+                 [relationship](const std::vector<std::string>& args) {
+                     std::string why;
+                     auto* rel = relationship(args, why);
+                     if (!rel) return ControlReply::error(why);
+                     bool force = args.size() > 1 && args[1] == "--force";
+                     if (!rel->adminPartnerDown(force, why)) return ControlReply::error(why);
+                     return ControlReply::ok("failover peer " + rel->name() + ": partner-down\n");
+                 }});
+    control.addCommand({"resync", "NAME", "ask the peer for every binding (UPDREQALL); service goes on",
+                 [relationship](const std::vector<std::string>& args) {
+                     std::string why;
+                     auto* rel = relationship(args, why);
+                     if (!rel) return ControlReply::error(why);
+                     if (!rel->adminResync(why)) return ControlReply::error(why);
+                     return ControlReply::ok("failover peer " + rel->name() + ": update request all sent\n");
+                 }});
+    control.addCommand({"shutdown-peer", "NAME", "announce our shutdown so the peer takes over at once",
+                 [relationship](const std::vector<std::string>& args) {
+                     std::string why;
+                     auto* rel = relationship(args, why);
+                     if (!rel) return ControlReply::error(why);
+                     if (!rel->adminShutdown(why)) return ControlReply::error(why);
+                     return ControlReply::ok("failover peer " + rel->name() + ": shutdown announced; this server "
+                                             "no longer serves the relationship's pools\n");
+                 }});
 }
 
 tandem::conf::ConfigPtr loadConfig(const tandem::server::CommandLine& cl) {
@@ -201,9 +257,31 @@ int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
     common::EventLoop loop;
     server::Server srv(loop, clock, config, so);
+    failover::FailoverEngine engine(loop, clock, srv);
     std::string error;
+    if (!engine.configure(error)) fatal(error);
     if (!srv.loadLeases(error)) fatal(error);
     if (!srv.start(error)) fatal(error);
+    if (!engine.start(error)) fatal(error);
+
+    std::unique_ptr<server::ControlServer> control;
+    if (!cl.noControl) {
+        server::ControlServerOptions co;
+        co.path = cl.controlSocket;
+        if (!cl.user.empty() || !cl.group.empty()) {
+            unsigned uid = 0, gid = 0;
+            if (server::lookupUser(cl.user, cl.group, uid, gid, error)) {
+                if (!cl.user.empty()) co.owner = uid_t(uid);
+                co.group = gid_t(gid);
+            }
+        }
+        control = std::make_unique<server::ControlServer>(loop, co);
+        registerCommands(*control, srv, engine);
+        if (!control->start(error)) {
+            logError("control socket " + cl.controlSocket + ": " + error + "; tandemctl will not reach this server");
+            control.reset();
+        }
+    }
     if (!cl.noPid) {
         std::string why;
         if (!server::writePidFile(cl.pidFile, why)) logError(why);
@@ -217,6 +295,8 @@ int main(int argc, char** argv) {
     // every acknowledged lease is already on disk).
     auto stop = [&](const char* name) {
         logInfo(std::string("Received ") + name + ", shutting down.");
+        engine.stop();
+        if (control) control->close();
         srv.shutdown();
     };
     common::SignalWatcher onTerm(loop, SIGTERM, [&] { stop("SIGTERM"); });

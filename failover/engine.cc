@@ -1,0 +1,166 @@
+#include "failover/engine.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "common/ipv4.h"
+#include "common/log.h"
+#include "failover/links.h"
+
+namespace tandem::failover {
+
+using common::BindingState;
+
+FailoverEngine::FailoverEngine(common::EventLoop& loop, const common::Clock& clock, server::Server& server)
+    : loop_(loop), clock_(clock), server_(server), timers_(loop) {}
+
+FailoverEngine::~FailoverEngine() {
+    links_.reset();
+    relationships_.clear();
+}
+
+bool FailoverEngine::configure(std::string& error) {
+    const conf::Config& config = server_.config();
+    for (const auto& peer : config.failoverPeers) {
+        auto rel = std::make_unique<Relationship>(peer, *this);
+        for (auto& pool : server_.store().pools()) {
+            if (pool->config->failoverPeer != peer.name) continue;
+            pool->failover = rel.get();
+            rel->addPool(pool.get());
+        }
+        if (rel->pools().empty()) {
+            // ISC's failover sanity check.
+            error = "Failover peer, " + peer.name + ", has no referring pools. You're missing a failover peer "
+                    "statement in a pool, or the peer is declared but never used. Failover configuration sanity "
+                    "check failed";
+            return false;
+        }
+        relationships_.push_back(std::move(rel));
+    }
+    if (relationships_.empty()) return true;
+    server_.setFailover(this);
+    server_.setSnapshotExtras([this] { return stateBlocks(); });
+    links_ = std::make_unique<LinkManager>(loop_, clock_);
+    return true;
+}
+
+bool FailoverEngine::start(std::string& error) {
+    for (auto& rel : relationships_) {
+        const conf::FailoverPeerState* saved = nullptr;
+        for (const auto& s : server_.savedFailoverStates())
+            if (s.name == rel->name()) saved = &s;
+        rel->start(saved);
+    }
+    if (links_) {
+        for (auto& rel : relationships_)
+            if (!links_->add(*rel, error)) return false;
+    }
+    return true;
+}
+
+void FailoverEngine::stop() {
+    if (links_) links_->closeAll("shutting down");
+}
+
+std::vector<conf::FailoverPeerState> FailoverEngine::stateBlocks() const {
+    std::vector<conf::FailoverPeerState> out;
+    for (const auto& rel : relationships_) out.push_back(rel->stateBlock());
+    return out;
+}
+
+Relationship* FailoverEngine::find(const std::string& name) const {
+    for (const auto& rel : relationships_)
+        if (rel->name() == name) return rel.get();
+    return nullptr;
+}
+
+bool FailoverEngine::persistState(const conf::FailoverPeerState& block) {
+    server_.leaseFile().appendFailoverState(block);
+    return server_.commitNow();
+}
+
+// ---------------------------------------------------------------- FailoverPort
+
+bool FailoverEngine::responding(const server::PoolState& pool, std::string& why) const {
+    ServiceStatus s = of(pool)->service();
+    if (!s.serves) why = s.nrr;
+    return s.serves;
+}
+
+bool FailoverEngine::loadBalanceMine(const server::PoolState& pool, const common::Packet4& packet) const {
+    return of(pool)->loadBalanceMine(packet);
+}
+
+bool FailoverEngine::peerHasLeases(const server::PoolState& pool) const { return of(pool)->peerHasLeases(pool); }
+
+bool FailoverEngine::mayAllocate(const server::Lease& lease, common::Time now) const {
+    return of(*lease.pool)->mayAllocate(lease, now);
+}
+
+bool FailoverEngine::allocatesFromBackup(const server::PoolState& pool) const {
+    return of(pool)->role() == Role::Secondary;
+}
+
+bool FailoverEngine::mayUsePeerFree(const server::PoolState& pool, common::Time) const {
+    return of(pool)->partnerDownService();
+}
+
+uint32_t FailoverEngine::grantLeaseTime(const server::Lease& lease, uint32_t desired, common::Time now,
+                                        common::Time& tstp) const {
+    return of(*lease.pool)->grantLeaseTime(lease, desired, now, tstp);
+}
+
+bool FailoverEngine::mayNak(const server::Lease& lease) const {
+    // An address in the peer's free state may be the peer's to give right now.
+    return lease.state != peerFreeState(of(*lease.pool)->role());
+}
+
+BindingState FailoverEngine::expiredState(const server::Lease& lease) const {
+    return of(*lease.pool)->expiredState(lease);
+}
+
+bool FailoverEngine::runsExpiry(const server::PoolState& pool) const { return of(pool)->runsExpiry(); }
+
+void FailoverEngine::leaseChanged(server::Lease& lease) { of(*lease.pool)->leaseChanged(lease); }
+
+// ---------------------------------------------------------------- status
+
+std::vector<RelationshipStatus> FailoverEngine::status() const {
+    std::vector<RelationshipStatus> out;
+    for (const auto& rel : relationships_) out.push_back(rel->status());
+    return out;
+}
+
+std::string FailoverEngine::statusText() const {
+    std::ostringstream o;
+    const common::Time now = clock_.now();
+    auto since = [&](common::Time t) {
+        if (!t) return std::string("unknown");
+        return formatLogTime(t) + " (" + std::to_string(now - t) + " s ago)";
+    };
+    for (const auto& s : status()) {
+        o << "failover peer \"" << s.name << "\" (" << toString(s.role) << ")\n";
+        o << "  my state:      " << toString(s.me);
+        if (s.me == FailoverState::Startup) o << " (saved " << toString(s.saved) << ")";
+        o << " since " << since(s.stos) << "\n";
+        o << "  peer state:    " << toString(s.peer) << " since " << since(s.peerStos) << "\n";
+        o << "  link:          " << (s.linked ? "connected" : "not connected") << "\n";
+        o << "  serving:       " << (s.service.serves ? "yes" : "no");
+        if (s.service.loadBalances) o << " (load balancing)";
+        o << "\n";
+        if (!s.service.serves || !s.service.explanation.empty()) {
+            o << "  why:           " << s.service.explanation << "\n";
+            if (s.service.until) o << "  until:         " << formatLogTime(s.service.until) << "\n";
+        }
+        o << "  mclt:          " << s.mclt << " s\n";
+        o << "  updates:       " << s.updatesQueued << " queued, " << s.updatesUnacked << " awaiting ack, "
+          << s.peerUnacked << " from the peer not yet acked\n";
+        for (const auto& p : s.pools)
+            o << "  pool " << p.network << ": " << p.size << " addresses, " << p.free << " free, " << p.backup
+              << " backup, " << p.active << " active, " << p.expired << " expired/released, " << p.abandoned
+              << " abandoned\n";
+    }
+    return o.str();
+}
+
+}  // namespace tandem::failover
