@@ -5,6 +5,7 @@
 #                                   fuzzing, man pages, and the ISC peers the
 #                                   integration tests run against
 #   scripts/setup-deps.sh --build   only what building tandemd needs
+#   scripts/setup-deps.sh --demo    the build, plus what scripts/demo.sh runs
 #
 # Idempotent: when every package is already installed it touches nothing (and
 # needs no network). It never leaves an ISC dhcpd running: Debian's
@@ -28,9 +29,13 @@ TEST_PKGS=(
     tcpdump                    # integration: DHCPACK capture (crash.sh)
 )
 
+# What scripts/demo.sh runs besides the build: namespaces, ISC's client and relay.
+DEMO_PKGS=(iproute2 isc-dhcp-client isc-dhcp-relay)
+
 pkgs=("${BUILD_PKGS[@]}")
 case "${1:-}" in
     --build) ;;
+    --demo) pkgs+=("${DEMO_PKGS[@]}") ;;
     "") pkgs+=("${TEST_PKGS[@]}") ;;
     -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "usage: $0 [--build]" >&2; exit 2 ;;
