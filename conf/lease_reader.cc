@@ -378,6 +378,7 @@ private:
     /// Colon-separated hexadecimal octets (ISC's parse_numeric_aggregate, base 16).
     bool hexList(std::string& out) {
         out.clear();
+        if (lx_.acceptHexRun(out)) return true;
         Tok t;
         if (!lx_.acceptWord(t)) return failAtPeek("expecting numeric value.");
         for (;;) {

@@ -175,6 +175,39 @@ public:
         return true;
     }
 
+    /// Colon-separated hex octets written without spaces ("00:0c:29"), appended
+    /// to `out`. False, with nothing consumed, for any other form: the caller
+    /// then reads token by token.
+    bool acceptHexRun(std::string& out) {
+        if (havePeek_) return false;
+        skip();
+        const std::size_t start = out.size();
+        const char* q = p_;
+        for (;;) {
+            int v = 0, n = 0;
+            while (q < end_ && n < 3 && is(*q, kHexChar)) v = v * 16 + hexValue(*q++), ++n;
+            if (n == 0 || n > 2 || (q < end_ && is(*q, kWordChar))) {
+                out.resize(start);
+                return false;
+            }
+            out += char(v);
+            if (q < end_ && *q == ':') {
+                ++q;
+                continue;
+            }
+            break;
+        }
+        // A ':' after a space or a comment would continue the list: not this form.
+        const char* r = q;
+        while (r < end_ && is(*r, kSpace)) ++r;
+        if (r < end_ && (*r == ':' || *r == '#')) {
+            out.resize(start);
+            return false;
+        }
+        lastEnd_ = p_ = q;
+        return true;
+    }
+
     /// The end of the last consumed token.
     const char* lastEnd() const { return lastEnd_; }
     /// The raw input position, whitespace and comments skipped, or nullptr
@@ -380,7 +413,11 @@ private:
         uint32_t key = 0;
         uint32_t index = kEmpty;
     };
-    std::size_t hash(uint32_t a) const { return (uint64_t(a) * 0x9E3779B97F4A7C15ull >> 32) & mask_; }
+    // Each /24 gets a run of 256 slots placed by a multiplicative hash, so the
+    // mostly consecutive addresses of a lease file probe consecutive memory.
+    std::size_t hash(uint32_t a) const {
+        return (((uint64_t(a >> 8) * 0x9E3779B97F4A7C15ull) >> 24) << 8 | (a & 0xff)) & mask_;
+    }
     void resize(std::size_t cap) {
         slots_.assign(cap, Slot{});
         mask_ = cap - 1;

@@ -62,6 +62,7 @@ class LeaseReaderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testLegacyForms);
     CPPUNIT_TEST(testDates);
     CPPUNIT_TEST(testUidForms);
+    CPPUNIT_TEST(testHexListSpacing);
     CPPUNIT_TEST(testStringEscapes);
     CPPUNIT_TEST(testEventsVariablesAndAgentOptions);
     CPPUNIT_TEST(testBilling);
@@ -245,6 +246,23 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("abc\\d"), c.leases[0].uid);
         CPPUNIT_ASSERT_EQUAL(std::string("\x01\x00\xff", 3), c.leases[1].uid);
         CPPUNIT_ASSERT(c.leases[2].uid.empty());
+    }
+
+    // Colon-hex is the same with or without spaces and comments between its tokens.
+    void testHexListSpacing() {
+        common::DiagnosticSink sink;
+        auto c = read("lease 10.0.0.1 { uid 1 : 2; }\n"
+                      "lease 10.0.0.2 { uid 01:002:3; }\n"
+                      "lease 10.0.0.3 { uid 01:02 # more\n :03; }\n"
+                      "lease 10.0.0.4 { hardware ethernet 0:1: 2:3:4:5; }\n"
+                      "lease 10.0.0.5 { uid 0a:0b:0c;}\n",
+                      sink);
+        CPPUNIT_ASSERT_EQUAL(std::string(), diagText(sink));
+        CPPUNIT_ASSERT_EQUAL(std::string("\x01\x02"), c.leases[0].uid);
+        CPPUNIT_ASSERT_EQUAL(std::string("\x01\x02\x03"), c.leases[1].uid);
+        CPPUNIT_ASSERT_EQUAL(std::string("\x01\x02\x03"), c.leases[2].uid);
+        CPPUNIT_ASSERT_EQUAL(std::string("00:01:02:03:04:05"), c.leases[3].hw.str());
+        CPPUNIT_ASSERT_EQUAL(std::string("\x0a\x0b\x0c"), c.leases[4].uid);
     }
 
     // ISC's string escapes: \t \n \r \b, octal, \x hex, any other character as itself.
