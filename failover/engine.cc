@@ -1,5 +1,6 @@
 #include "failover/engine.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -19,24 +20,58 @@ FailoverEngine::~FailoverEngine() {
     relationships_.clear();
 }
 
-bool FailoverEngine::configure(std::string& error) {
-    const conf::Config& config = server_.config();
+namespace {
+
+bool sameAddress(const conf::AddressRef& a, const conf::AddressRef& b) {
+    return a.addr == b.addr && a.hostname == b.hostname;
+}
+
+// Whether a reload leaves a relationship's definition as it was (locations aside).
+bool samePeer(const conf::FailoverPeer& a, const conf::FailoverPeer& b) {
+    return a.name == b.name && a.role == b.role && sameAddress(a.address, b.address) && a.port == b.port &&
+           sameAddress(a.peerAddress, b.peerAddress) && a.peerPort == b.peerPort &&
+           a.maxResponseDelay == b.maxResponseDelay && a.maxUnackedUpdates == b.maxUnackedUpdates &&
+           a.mclt == b.mclt && a.split == b.split && a.hba == b.hba &&
+           a.loadBalanceMaxSeconds == b.loadBalanceMaxSeconds && a.autoPartnerDown == b.autoPartnerDown &&
+           a.maxLeaseMisbalance == b.maxLeaseMisbalance && a.maxLeaseOwnership == b.maxLeaseOwnership &&
+           a.minBalance == b.minBalance && a.maxBalance == b.maxBalance;
+}
+
+}  // namespace
+
+bool FailoverEngine::check(const conf::Config& config, std::string& error) {
     for (const auto& peer : config.failoverPeers) {
-        auto rel = std::make_unique<Relationship>(peer, *this);
-        for (auto& pool : server_.store().pools()) {
-            if (pool->config->failoverPeer != peer.name) continue;
-            pool->failover = rel.get();
-            rel->addPool(pool.get());
-        }
-        if (rel->pools().empty()) {
+        bool used = false;
+        for (const auto& net : config.networks)
+            for (const auto& pool : net.pools)
+                if (pool.failoverPeer == peer.name) used = true;
+        if (!used) {
             // ISC's failover sanity check.
             error = "Failover peer, " + peer.name + ", has no referring pools. You're missing a failover peer "
                     "statement in a pool, or the peer is declared but never used. Failover configuration sanity "
                     "check failed";
             return false;
         }
-        relationships_.push_back(std::move(rel));
     }
+    return true;
+}
+
+void FailoverEngine::attachPools() {
+    for (auto& pool : server_.store().pools()) {
+        pool->failover = nullptr;
+        if (pool->config->failoverPeer.empty()) continue;
+        if (Relationship* rel = find(pool->config->failoverPeer)) {
+            pool->failover = rel;
+            rel->addPool(pool.get());
+        }
+    }
+}
+
+bool FailoverEngine::configure(std::string& error) {
+    const conf::Config& config = server_.config();
+    if (!check(config, error)) return false;
+    for (const auto& peer : config.failoverPeers) relationships_.push_back(std::make_unique<Relationship>(peer, *this));
+    attachPools();
     if (relationships_.empty()) return true;
     server_.setFailover(this);
     server_.setSnapshotExtras([this] { return stateBlocks(); });
@@ -56,6 +91,53 @@ bool FailoverEngine::start(std::string& error) {
             if (!links_->add(*rel, error)) return false;
     }
     return true;
+}
+
+void FailoverEngine::reload() {
+    const conf::Config& config = server_.config();
+    std::vector<std::unique_ptr<Relationship>> next;
+    std::vector<std::pair<Relationship*, conf::FailoverPeerState>> fresh;
+    for (const auto& peer : config.failoverPeers) {
+        auto old = std::find_if(relationships_.begin(), relationships_.end(),
+                                [&](const auto& r) { return r && r->name() == peer.name; });
+        if (old != relationships_.end() && samePeer((*old)->config(), peer)) {
+            (*old)->rebind(peer);
+            next.push_back(std::move(*old));
+            continue;
+        }
+        conf::FailoverPeerState saved;
+        bool hadState = false;
+        if (old != relationships_.end()) {
+            // A changed definition restarts this relationship only, from the state it was in.
+            common::logInfo("failover peer " + peer.name + ": definition changed; restarting the relationship");
+            saved = (*old)->stateBlock();
+            hadState = true;
+            if (links_) links_->remove(**old);
+            old->reset();
+        } else {
+            common::logInfo("failover peer " + peer.name + ": new relationship");
+        }
+        next.push_back(std::make_unique<Relationship>(peer, *this));
+        if (hadState) fresh.push_back({next.back().get(), saved});
+        else fresh.push_back({next.back().get(), conf::FailoverPeerState{}});
+    }
+    for (auto& old : relationships_) {
+        if (!old) continue;
+        common::logInfo("failover peer " + old->name() + ": removed from the configuration; relationship stopped");
+        if (links_) links_->remove(*old);
+    }
+    relationships_ = std::move(next);
+    attachPools();
+    if (!relationships_.empty() && !links_) {
+        server_.setFailover(this);
+        server_.setSnapshotExtras([this] { return stateBlocks(); });
+        links_ = std::make_unique<LinkManager>(loop_, clock_);
+    }
+    for (auto& [rel, saved] : fresh) {
+        rel->start(saved.name.empty() ? nullptr : &saved);
+        std::string error;
+        if (links_ && !links_->add(*rel, error)) common::logError(error);
+    }
 }
 
 void FailoverEngine::stop() {

@@ -37,6 +37,12 @@ public:
     bool empty() const { return relationships_.empty(); }
     /// @brief After the lease file is read: enter startup from the saved states, listen, connect.
     bool start(std::string& error);
+    /// @brief ISC's failover sanity check on a configuration: every peer has pools.
+    static bool check(const conf::Config& config, std::string& error);
+    /// @brief The server has swapped in a new configuration: keep every relationship
+    /// whose definition is unchanged (same link, same state), restart the ones that
+    /// changed, start new ones, stop removed ones, and tie the new pools to them.
+    void reload();
     /// @brief Close every link (a plain stop: see tandemd(8) on what the peer then does).
     void stop();
 
@@ -71,6 +77,7 @@ public:
 
 private:
     static Relationship* of(const server::PoolState& pool) { return static_cast<Relationship*>(pool.failover); }
+    void attachPools();
 
     common::EventLoop& loop_;
     const common::Clock& clock_;

@@ -43,7 +43,7 @@ public:
             e_.rel->linkClosed(this, reason);
             mgr_.closed(e_, this);
         };
-        cb.nextXid = [this] { return e_.rel->contactXid(); };
+        cb.nextXid = [this] { return dead_ ? 0u : e_.rel->contactXid(); };
         link_->setCallbacks(std::move(cb));
     }
 
@@ -58,6 +58,8 @@ public:
     std::size_t pendingOutput() const override { return link_->pendingOutput(); }
     const PeerLink& link() const { return *link_; }
     bool dead() const { return dead_; }
+    /// @brief Its relationship is going away: no more callbacks into it.
+    void detach() { dead_ = true; }
 
 private:
     LinkManager& mgr_;
@@ -166,6 +168,28 @@ void LinkManager::closed(Entry& e, Adapter* a) {
 }
 
 void LinkManager::reap() { graveyard_.clear(); }
+
+void LinkManager::remove(const Relationship& rel) {
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+        Entry& e = **it;
+        if (e.rel != &rel) continue;
+        e.connector->stop();
+        // The relationship is going away: its links go quietly (no callbacks into it).
+        for (auto& l : e.links) {
+            l->detach();
+            graveyard_.push_back(std::move(l));
+        }
+        e.links.clear();
+        if (!reaper_.pending()) reaper_.startMs(0);
+        ListenerKey key{e.localAddress, e.localPort};
+        entries_.erase(it);
+        bool shared = false;
+        for (const auto& other : entries_)
+            if (other->localAddress == key.address && other->localPort == key.port) shared = true;
+        if (!shared) listeners_.erase(key);
+        return;
+    }
+}
 
 void LinkManager::closeAll(const std::string& why) {
     closing_ = true;

@@ -32,6 +32,8 @@ public:
     /// @brief Listen for and connect to the peer of `rel`. Addresses written as
     /// names are resolved now (start-up may block; packet handling never does).
     bool add(Relationship& rel, std::string& error);
+    /// @brief Stop listening for, connecting to and talking with the peer of `rel`.
+    void remove(const Relationship& rel);
     /// @brief Close every link and stop connecting.
     void closeAll(const std::string& why);
     /// @brief Counters of the established link of `rel`, or nullptr.

@@ -26,7 +26,7 @@ uint32_t wire(Time t) { return t <= 0 ? 0 : t >= common::kNever ? 0xffffffffu : 
 }  // namespace
 
 Relationship::Relationship(const conf::FailoverPeer& config, RelationshipHost& host)
-    : config_(config), host_(host), role_(config.role == conf::FailoverPeer::Role::Primary ? Role::Primary : Role::Secondary) {
+    : config_(&config), host_(host), role_(config.role == conf::FailoverPeer::Role::Primary ? Role::Primary : Role::Secondary) {
     if (role_ == Role::Primary) {
         mclt_ = config.mclt;
         if (!config.hba.empty()) hba_ = hbaFromBytes(config.hba);
@@ -56,7 +56,7 @@ Relationship::~Relationship() { *alive_ = false; }
 
 Facts Relationship::facts() const {
     Facts f;
-    f.name = config_.name;
+    f.name = config_->name;
     f.role = role_;
     f.me = me_;
     f.saved = saved_;
@@ -66,7 +66,7 @@ Facts Relationship::facts() const {
     f.linked = linked_;
     f.now = host_.clock().now();
     f.mclt = mclt_;
-    f.autoPartnerDown = config_.autoPartnerDown;
+    f.autoPartnerDown = config_->autoPartnerDown;
     f.updatesPending = !updates_.empty() || !acks_.empty();
     f.outstanding = outstanding_;
     return f;
@@ -81,14 +81,14 @@ bool Relationship::persistMe(FailoverState me, FailoverState saved, Time stos) {
     b.myState = std::string(toString(shown));
     b.myStateTime = stos;
     if (!host_.persistState(b)) {
-        logError("Unable to record current failover state for " + config_.name);
+        logError("Unable to record current failover state for " + config_->name);
         return false;
     }
     return true;
 }
 
 void Relationship::persistPeer() {
-    if (!host_.persistState(stateBlock())) logError("Unable to record current failover state for " + config_.name);
+    if (!host_.persistState(stateBlock())) logError("Unable to record current failover state for " + config_->name);
 }
 
 bool Relationship::apply(const Decision& d) {
@@ -135,7 +135,7 @@ bool Relationship::apply(const Decision& d) {
                 case TaskKind::QueueUpdates: {
                     bool before = updates_.empty();
                     queueUnacknowledged();
-                    if (before && !updates_.empty()) logInfo("Sending updates to " + config_.name + ".");
+                    if (before && !updates_.empty()) logInfo("Sending updates to " + config_->name + ".");
                     break;
                 }
                 case TaskKind::ExpiredTsfp:
@@ -170,7 +170,7 @@ bool Relationship::apply(const Decision& d) {
 void Relationship::logService() {
     ServiceStatus s = serviceStatus(facts(), startupDeadline_);
     if (s.serves) return;
-    logInfo("failover peer " + config_.name + ": " + s.explanation);
+    logInfo("failover peer " + config_->name + ": " + s.explanation);
 }
 
 // ---------------------------------------------------------------- start and links
@@ -186,7 +186,7 @@ void Relationship::start(const conf::FailoverPeerState* saved) {
         // A secondary learns the MCLT from the primary and keeps it (ISC writes `mclt N;`).
         if (role_ == Role::Secondary && saved->mclt) mclt_ = *saved->mclt;
         else if (role_ == Role::Primary && saved->mclt)
-            logError("failover peer " + config_.name + ": mclt not valid for primary (in the lease file); ignored");
+            logError("failover peer " + config_->name + ": mclt not valid for primary (in the lease file); ignored");
     } else {
         // No stable storage: ISC starts in recover (failover-protocol.md (e)).
         me_ = FailoverState::Recover;
@@ -204,9 +204,9 @@ void Relationship::linkUp(LinkPort* link) {
         // ISC's primary sends CONNECT on every connection, whoever opened it; a
         // new link's numbering starts at 0.
         Message m = header(MessageType::FTM_CONNECT, 0);
-        m.relationshipName = config_.name;
-        m.maxUnacked = config_.maxUnackedUpdates;
-        m.receiveTimer = config_.maxResponseDelay;
+        m.relationshipName = config_->name;
+        m.maxUnacked = config_->maxUnackedUpdates;
+        m.receiveTimer = config_->maxResponseDelay;
         m.vendorClass = std::vector<uint8_t>(vendorClass().begin(), vendorClass().end());
         m.protocolVersion = 1;
         m.tlsRequest = 0;
@@ -219,7 +219,7 @@ void Relationship::linkUp(LinkPort* link) {
 void Relationship::linkClosed(LinkPort* link, const std::string& reason) {
     if (link != link_) return;  // a connection that lost the handshake race
     link_ = nullptr;
-    logInfo("failover peer " + config_.name + ": link closed: " + reason);
+    logInfo("failover peer " + config_->name + ": link closed: " + reason);
     // The peer's updates we had not yet acknowledged will come again; our own are
     // requeued by the state machine's rules.
     acksOut_.clear();
@@ -276,7 +276,7 @@ void Relationship::message(LinkPort* link, const Message& m) {
         d.rejectReason = 6;
         d.message = std::string(messageTypeName(uint8_t(m.type))) + " before CONNECT";
         link->send(d);
-        logError("failover peer " + config_.name + ": " + *d.message);
+        logError("failover peer " + config_->name + ": " + *d.message);
         link->close(*d.message);
         return;
     }
@@ -300,12 +300,12 @@ void Relationship::message(LinkPort* link, const Message& m) {
             return;
         case MessageType::FTM_POOLREQ: onPoolReq(m); return;
         case MessageType::FTM_POOLRESP:
-            logInfo("failover peer " + config_.name + ": pool response: " +
+            logInfo("failover peer " + config_->name + ": pool response: " +
                     std::to_string(m.addressesTransferred.value_or(0)) + " leases");
             return;
         case MessageType::FTM_CONTACT: return;
         case MessageType::FTM_DISCONNECT:
-            logError("failover peer " + config_.name + ": disconnect: " +
+            logError("failover peer " + config_->name + ": disconnect: " +
                      (m.message ? *m.message : std::string("reason ") + std::to_string(m.rejectReason.value_or(0))));
             if (link_) link_->close("peer sent DISCONNECT");
             return;
@@ -317,14 +317,14 @@ void Relationship::message(LinkPort* link, const Message& m) {
 void Relationship::reject(LinkPort* link, MessageType type, uint32_t xid, uint8_t reason, const std::string& text) {
     Message r = header(type, xid);
     if (type == MessageType::FTM_CONNECTACK) {
-        r.relationshipName = config_.name;
+        r.relationshipName = config_->name;
         r.vendorClass = std::vector<uint8_t>(vendorClass().begin(), vendorClass().end());
         r.protocolVersion = 1;
     }
     r.rejectReason = reason;
     r.message = text;
     link->send(r);
-    logError("failover peer " + config_.name + ": " +
+    logError("failover peer " + config_->name + ": " +
              (type == MessageType::FTM_CONNECTACK ? "CONNECT rejected: " : "link dropped: ") + text);
     link->close("rejected: " + text);
 }
@@ -336,7 +336,7 @@ void Relationship::disconnect(uint8_t reason, const std::string& text) {
     d.message = text;
     LinkPort* l = link_;
     l->send(d);
-    logError("failover peer " + config_.name + ": " + text);
+    logError("failover peer " + config_->name + ": " + text);
     l->close(text);
 }
 
@@ -347,7 +347,7 @@ void Relationship::onConnect(LinkPort* link, const Message& m) {
     }
     const Time now = host_.clock().now();
     if (!m.relationshipName) return reject(link, MessageType::FTM_CONNECTACK, m.xid, 8, "missing relationship-name");
-    if (*m.relationshipName != config_.name)
+    if (*m.relationshipName != config_->name)
         return reject(link, MessageType::FTM_CONNECTACK, m.xid, 8, "unknown failover relationship name");
     if (std::llabs(int64_t(m.time) - int64_t(now)) > kClockSkewLimit)
         return reject(link, MessageType::FTM_CONNECTACK, m.xid, 4, "time offset too large");
@@ -363,9 +363,9 @@ void Relationship::onConnect(LinkPort* link, const Message& m) {
     partnerMaxUnacked_ = m.maxUnacked.value_or(partnerMaxUnacked_);
     partnerReceiveTimer_ = m.receiveTimer.value_or(0);
     Message ack = header(MessageType::FTM_CONNECTACK, m.xid);
-    ack.relationshipName = config_.name;
-    ack.maxUnacked = config_.maxUnackedUpdates;
-    ack.receiveTimer = config_.maxResponseDelay;
+    ack.relationshipName = config_->name;
+    ack.maxUnacked = config_->maxUnackedUpdates;
+    ack.receiveTimer = config_->maxResponseDelay;
     ack.vendorClass = std::vector<uint8_t>(vendorClass().begin(), vendorClass().end());
     ack.protocolVersion = 1;
     if (m.tlsRequest) ack.tlsReply = 0;
@@ -380,10 +380,10 @@ void Relationship::onConnect(LinkPort* link, const Message& m) {
 
 void Relationship::onConnectAck(LinkPort* link, const Message& m) {
     if (role_ != Role::Primary) return reject(link, MessageType::FTM_DISCONNECT, 0, 8, "CONNECTACK received by the secondary");
-    if (!m.relationshipName || *m.relationshipName != config_.name)
+    if (!m.relationshipName || *m.relationshipName != config_->name)
         return reject(link, MessageType::FTM_DISCONNECT, 0, 8, "CONNECTACK for an unknown relationship");
     if (m.rejectReason) {
-        logError("Failover CONNECT to " + config_.name + " rejected: " +
+        logError("Failover CONNECT to " + config_->name + " rejected: " +
                  (m.message ? *m.message : "reason " + std::to_string(*m.rejectReason)));
         link->close("CONNECT rejected");
         return;
@@ -425,7 +425,7 @@ bool Relationship::adminResync(std::string& why) {
     }
     sendRequest(MessageType::FTM_UPDREQALL);
     outstanding_ = UpdateRequest::UpdReqAll;
-    logInfo("failover peer " + config_.name + ": Sent update request all message to " + config_.name);
+    logInfo("failover peer " + config_->name + ": Sent update request all message to " + config_->name);
     return true;
 }
 
@@ -442,7 +442,7 @@ bool Relationship::adminShutdown(std::string& why) {
 
 conf::FailoverPeerState Relationship::stateBlock() const {
     conf::FailoverPeerState b;
-    b.name = config_.name;
+    b.name = config_->name;
     FailoverState shown = me_ == FailoverState::Startup ? saved_ : me_;
     b.myState = std::string(toString(shown));
     b.myStateTime = stos_;
@@ -456,7 +456,7 @@ ServiceStatus Relationship::service() const { return serviceStatus(facts(), star
 
 RelationshipStatus Relationship::status() const {
     RelationshipStatus s;
-    s.name = config_.name;
+    s.name = config_->name;
     s.role = role_;
     s.me = me_;
     s.saved = saved_;
@@ -493,7 +493,7 @@ bool Relationship::loadBalanceMine(const common::Packet4& p) const {
     LoadBalanceParams lb;
     lb.role = role_;
     lb.hba = hba_;
-    lb.maxSeconds = config_.loadBalanceMaxSeconds;
+    lb.maxSeconds = config_->loadBalanceMaxSeconds;
     return failover::loadBalanceMine(p, lb).mine;
 }
 

@@ -85,10 +85,16 @@ public:
     Relationship(const Relationship&) = delete;
     Relationship& operator=(const Relationship&) = delete;
 
-    const std::string& name() const { return config_.name; }
+    const std::string& name() const { return config_->name; }
     Role role() const { return role_; }
-    const conf::FailoverPeer& config() const { return config_; }
+    const conf::FailoverPeer& config() const { return *config_; }
     void addPool(server::PoolState* pool) { pools_.push_back(pool); }
+    /// @brief A reload kept this relationship's definition: point at the new
+    /// configuration's copy and forget the old pools (the engine adds the new ones).
+    void rebind(const conf::FailoverPeer& config) {
+        config_ = &config;
+        pools_.clear();
+    }
     const std::vector<server::PoolState*>& pools() const { return pools_; }
 
     /// @brief Enter startup from the state the lease file recorded (none: recover).
@@ -168,7 +174,7 @@ private:
     server::Lease* leaseOf(uint32_t address) const;
     bool ours(const server::Lease& l) const;
 
-    const conf::FailoverPeer& config_;
+    const conf::FailoverPeer* config_;
     RelationshipHost& host_;
     Role role_;
 

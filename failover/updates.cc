@@ -104,7 +104,7 @@ void Relationship::onBindAck(const Message& m) {
         return;
     }
     if (it->second.xid != m.xid) {
-        logError("failover peer " + config_.name + ": xid mismatch on BNDACK for " + common::formatIpv4(addr) +
+        logError("failover peer " + config_->name + ": xid mismatch on BNDACK for " + common::formatIpv4(addr) +
                  " (sent " + std::to_string(it->second.xid) + ", got " + std::to_string(m.xid) + ")");
         return;
     }
@@ -112,7 +112,7 @@ void Relationship::onBindAck(const Message& m) {
     acks_.erase(it);
     if (m.rejectReason) {
         // ISC's wording, logged where the rejection is received.
-        logInfo("bind update on " + common::formatIpv4(addr) + " from " + config_.name + " rejected: " +
+        logInfo("bind update on " + common::formatIpv4(addr) + " from " + config_->name + " rejected: " +
                 (m.message ? *m.message : "reason " + std::to_string(*m.rejectReason)));
     } else if (server::Lease* l = leaseOf(addr)) {
         AckOutcome out = applyPeerAck(*l, sent, role_, hba_);
@@ -123,7 +123,7 @@ void Relationship::onBindAck(const Message& m) {
         if (out.macAffinityCandidate) {
             server::PoolState* p = l->pool;
             if (p && secondaryNotHoarding(int(p->count(BindingState::Free)), int(p->count(BindingState::Backup)),
-                                          config_.maxLeaseOwnership)) {
+                                          config_->maxLeaseOwnership)) {
                 const Time now = host_.clock().now();
                 host_.store().modify(*l, [&](common::LeaseRecord& r) {
                     r.state = r.next = peerFreeState(role_);
@@ -143,8 +143,8 @@ void Relationship::onBindUpdate(const Message& m) {
     ++peerUnacked_;
     // Flow control is the sender's duty (draft-12 §8.3); a peer that ignores
     // the window we advertised is broken or hostile, and the link goes.
-    if (peerUnacked_ > std::max<uint32_t>(1, config_.maxUnackedUpdates)) {
-        disconnect(6, "peer sent more than " + std::to_string(config_.maxUnackedUpdates) +
+    if (peerUnacked_ > std::max<uint32_t>(1, config_->maxUnackedUpdates)) {
+        disconnect(6, "peer sent more than " + std::to_string(config_->maxUnackedUpdates) +
                           " unacknowledged binding updates");
         return;
     }
@@ -173,7 +173,7 @@ void Relationship::onBindUpdate(const Message& m) {
         if (out.macAffinityCandidate) {
             server::PoolState* p = lease->pool;
             if (p && secondaryNotHoarding(int(p->count(BindingState::Free)), int(p->count(BindingState::Backup)),
-                                          config_.maxLeaseOwnership)) {
+                                          config_->maxLeaseOwnership)) {
                 host_.store().modify(*lease, [&](common::LeaseRecord& r) {
                     r.state = r.next = peerFreeState(role_);
                     r.tstp = r.starts = now;
@@ -184,7 +184,7 @@ void Relationship::onBindUpdate(const Message& m) {
         }
         acksOut_.push_back(buildBindAck(addr, m.xid, now));
     } else {
-        common::logDebug("failover peer " + config_.name + ": refusing the update of " + common::formatIpv4(addr) +
+        common::logDebug("failover peer " + config_->name + ": refusing the update of " + common::formatIpv4(addr) +
                          ": " + out.message);
         acksOut_.push_back(buildBindAck(addr, m.xid, now, out.reason, out.message));
     }
@@ -221,10 +221,10 @@ void Relationship::onUpdateRequest(const Message& m, bool all) {
     // A new request replaces one still being answered: only the last gets UPDDONE.
     servingRequest_ = m.xid;
     if (all) {
-        logInfo("failover peer " + config_.name + ": Update request all from " + config_.name + ": sending update");
+        logInfo("failover peer " + config_->name + ": Update request all from " + config_->name + ": sending update");
         queueAll();
     } else {
-        logInfo("failover peer " + config_.name + ": Update request from " + config_.name + ": sending update");
+        logInfo("failover peer " + config_->name + ": Update request from " + config_->name + ": sending update");
         queueUnacknowledged();
     }
     pump();
@@ -237,14 +237,14 @@ std::size_t Relationship::balance(bool mayPoolReq) {
     std::size_t given = 0;
     const Time now = host_.clock().now();
     BalanceParams bp;
-    bp.maxLeaseMisbalance = config_.maxLeaseMisbalance;
-    bp.maxLeaseOwnership = config_.maxLeaseOwnership;
-    bp.minBalance = config_.minBalance;
-    bp.maxBalance = config_.maxBalance;
+    bp.maxLeaseMisbalance = config_->maxLeaseMisbalance;
+    bp.maxLeaseOwnership = config_->maxLeaseOwnership;
+    bp.minBalance = config_->minBalance;
+    bp.maxBalance = config_->maxBalance;
     bool poolReq = false;
     for (server::PoolState* pool : pools_) {
         PoolSnapshot snap;
-        snap.name = pool->network ? pool->network->name : config_.name;
+        snap.name = pool->network ? pool->network->name : config_->name;
         snap.id = pool->index;
         snap.leaseCount = int(pool->size);
         snap.freeLeases = int(pool->count(BindingState::Free));
@@ -279,7 +279,7 @@ std::size_t Relationship::balance(bool mayPoolReq) {
     }
     lastBalance_ = now;
     if (poolReq && linked_) {
-        logInfo("failover peer " + config_.name + ": Sending POOLREQ to " + config_.name);
+        logInfo("failover peer " + config_->name + ": Sending POOLREQ to " + config_->name);
         send(header(MessageType::FTM_POOLREQ, nextXid()));
     }
     pump();
@@ -290,10 +290,10 @@ void Relationship::scheduleBalance() {
     if (me_ != FailoverState::Normal) return;
     const Time now = host_.clock().now();
     BalanceParams bp;
-    bp.maxLeaseMisbalance = config_.maxLeaseMisbalance;
-    bp.maxLeaseOwnership = config_.maxLeaseOwnership;
-    bp.minBalance = config_.minBalance;
-    bp.maxBalance = config_.maxBalance;
+    bp.maxLeaseMisbalance = config_->maxLeaseMisbalance;
+    bp.maxLeaseOwnership = config_->maxLeaseOwnership;
+    bp.minBalance = config_->minBalance;
+    bp.maxBalance = config_->maxBalance;
     std::optional<Time> next;
     for (server::PoolState* pool : pools_) {
         ScheduleInput in;
@@ -314,7 +314,7 @@ void Relationship::scheduleBalance() {
 
 void Relationship::onPoolReq(const Message& m) {
     uint32_t given = uint32_t(balance(false));
-    if (given == 0) logInfo(poolReqNegativeLog(config_.name));
+    if (given == 0) logInfo(poolReqNegativeLog(config_->name));
     Message r = header(MessageType::FTM_POOLRESP, m.xid);
     r.addressesTransferred = given;
     send(std::move(r));

@@ -64,6 +64,42 @@ void report(const tandem::common::DiagnosticSink& sink, const tandem::server::Co
     }
 }
 
+// SIGHUP and `tandemctl reload`: a new configuration is checked in full first;
+// on any error the running one stays.
+bool reloadConfig(const tandem::server::CommandLine& cl, const std::string& startDir, tandem::server::Server& srv,
+                  tandem::failover::FailoverEngine& engine, tandem::common::LogConfig& lc, std::string& why) {
+    using namespace tandem;
+    char cwd[PATH_MAX];
+    std::string here = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
+    if (::chdir(startDir.c_str()) != 0) {
+        why = "cannot enter " + startDir + ": " + std::strerror(errno);
+        return false;
+    }
+    common::DiagnosticSink sink;
+    auto config = conf::loadConfig(cl.configFile, sink);
+    if (::chdir(here.c_str()) != 0) {
+        // Nothing depends on the working directory once the files are read.
+    }
+    for (const auto& d : sink.all()) {
+        std::string line = d.where.str() + ": " + d.message;
+        if (d.severity == common::Severity::Error) logError(line);
+        else common::logWarning(line);
+    }
+    if (sink.errorCount()) {
+        why = cl.configFile + ": " + std::to_string(sink.errorCount()) + " error(s)";
+        return false;
+    }
+    if (!failover::FailoverEngine::check(*config, why)) return false;
+    if (!srv.reload(config, why)) return false;
+    engine.reload();
+    if (const auto* p = config->global ? config->global->findParam("log-facility") : nullptr; p && !p->value.wire.empty()) {
+        lc.facility = p->value.wire.back();
+        common::logInit(lc);
+    }
+    logInfo("Reloaded " + cl.configFile + ".");
+    return true;
+}
+
 // tandemctl's commands on the failover engine and the server.
 void registerCommands(tandem::server::ControlServer& control, tandem::server::Server& srv,
                       tandem::failover::FailoverEngine& engine) {
@@ -255,6 +291,10 @@ int main(int argc, char** argv) {
     }
 
     std::signal(SIGPIPE, SIG_IGN);
+    // Relative includes are opened against the directory tandemd started in,
+    // at every reload too (a daemon has moved to / by then).
+    char cwd[PATH_MAX];
+    const std::string startDir = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
     common::EventLoop loop;
     server::Server srv(loop, clock, config, so);
     failover::FailoverEngine engine(loop, clock, srv);
@@ -277,6 +317,14 @@ int main(int argc, char** argv) {
         }
         control = std::make_unique<server::ControlServer>(loop, co);
         registerCommands(*control, srv, engine);
+        control->addCommand({"reload", "", "read and check the configuration again, and swap it in",
+                             [&](const std::vector<std::string>&) {
+                                 std::string why;
+                                 if (!reloadConfig(cl, startDir, srv, engine, lc, why))
+                                     return server::ControlReply::error("reload failed, the running configuration stays",
+                                                                        why + "\n");
+                                 return server::ControlReply::ok("configuration reloaded\n");
+                             }});
         if (!control->start(error)) {
             logError("control socket " + cl.controlSocket + ": " + error + "; tandemctl will not reach this server");
             control.reset();
@@ -301,7 +349,11 @@ int main(int argc, char** argv) {
     };
     common::SignalWatcher onTerm(loop, SIGTERM, [&] { stop("SIGTERM"); });
     common::SignalWatcher onInt(loop, SIGINT, [&] { stop("SIGINT"); });
-    common::SignalWatcher onHup(loop, SIGHUP, [&] { stop("SIGHUP"); });
+    common::SignalWatcher onHup(loop, SIGHUP, [&] {
+        logInfo("Received SIGHUP, reloading " + cl.configFile);
+        std::string why;
+        if (!reloadConfig(cl, startDir, srv, engine, lc, why)) logError("reload failed, the running configuration stays: " + why);
+    });
 
     logInfo("Server starting service.");
     server::notifyReady();

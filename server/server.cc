@@ -39,14 +39,16 @@ Server::Server(common::EventLoop& loop, const common::Clock& clock, conf::Config
       clock_(clock),
       config_(std::move(config)),
       options_(std::move(options)),
+      store_(std::make_unique<LeaseStore>()),
+      topo_(std::make_unique<Topology>()),
       io_(loop, clock, ioOptions(options_)),
       timers_(loop),
       ping_(loop, timers_, clock),
       expiryTimer_(loop, [this] { onExpiryTimer(); }) {
     std::vector<std::string> warnings;
-    store_.build(*config_, &warnings);
+    store_->build(*config_, &warnings);
     for (const auto& w : warnings) common::logWarning(w);
-    topo_.build(*config_, store_);
+    topo_->build(*config_, *store_);
     io_.setHandlers([this](const ReceivedPacket& rp) { onPacket(rp); }, [this] { onBatchEnd(); });
 }
 
@@ -109,9 +111,9 @@ bool Server::testLeases(std::string& error) {
 }
 
 bool Server::readLeases(std::string& error) {
-    processor_ = std::make_unique<Dhcp4Processor>(*config_, topo_, store_, clock_, *this, failover_);
+    processor_ = std::make_unique<Dhcp4Processor>(*config_, *topo_, *store_, clock_, *this, failover_);
     const conf::Scope* g = config_->global.get();
-    Params params(topo_.chainFor(nullptr));
+    Params params(topo_->chainFor(nullptr));
     LeaseFileOptions lfo;
     lfo.sync = !params.flag("dont-use-fsync").value_or(false);
     lfo.format.hexLeaseIds = params.raw8("lease-id-format").value_or(0) == 1;
@@ -142,12 +144,12 @@ bool Server::readLeases(std::string& error) {
     }
     std::size_t loaded = 0;
     for (const auto& rec : contents->leases) {
-        Lease* l = store_.find(rec.address);
+        Lease* l = store_->find(rec.address);
         if (!l) {
             common::logInfo("lease " + formatIpv4(rec.address) + ": no subnet.");
             continue;
         }
-        store_.assign(*l, rec);
+        store_->assign(*l, rec);
         ++loaded;
     }
     processor_->leasesLoaded();
@@ -171,7 +173,7 @@ void Server::snapshotTo(Sink& w) {
         if (!h.deleted) w.host(h);
     for (const auto& s : extras_ ? extras_() : failoverStates_) w.failoverState(s);
     std::size_t n = 0;
-    store_.forEach([&](const Lease& l) {
+    store_->forEach([&](const Lease& l) {
         if (!interesting(l)) return;
         w.lease(l);
         ++n;
@@ -180,26 +182,99 @@ void Server::snapshotTo(Sink& w) {
     if (!options_.quiet) common::logInfo("Wrote " + std::to_string(n) + " leases to leases file.");
 }
 
-bool Server::start(std::string& error) {
+bool Server::selectServed(const conf::Config& config, std::vector<ServedInterface>& served, std::string& error) const {
     std::string why;
     auto host = discoverInterfaces(why);
     if (!host) {
         error = why;
         return false;
     }
-    InterfaceSelection sel = selectInterfaces(*host, *config_, options_.interfaces);
+    InterfaceSelection sel = selectInterfaces(*host, config, options_.interfaces);
     logSelectionMessages(sel);
     if (!sel.ok()) {
         error = sel.error;
         return false;
     }
-    if (!io_.open(sel.served, error)) return false;
+    served = std::move(sel.served);
+    return true;
+}
+
+bool Server::start(std::string& error) {
+    if (!selectServed(*config_, served_, error)) return false;
+    if (!io_.open(served_, error)) return false;
     if (processor_->pingCheckPossible()) {
         std::string pingError;
         if (!ping_.open(pingError))
             common::logError("ping-check: cannot open the ICMP socket (" + pingError +
                              "); addresses are offered without a ping");
     }
+    armExpiry();
+    return true;
+}
+
+namespace {
+// Two selections serve the same sockets when they name the same interfaces with the same addresses.
+bool sameSockets(const std::vector<ServedInterface>& a, const std::vector<ServedInterface>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i].info.name != b[i].info.name || a[i].info.index != b[i].info.index ||
+            a[i].info.addresses.size() != b[i].info.addresses.size())
+            return false;
+        for (std::size_t j = 0; j < a[i].info.addresses.size(); ++j)
+            if (a[i].info.addresses[j].address != b[i].info.addresses[j].address) return false;
+    }
+    return true;
+}
+}  // namespace
+
+bool Server::reload(conf::ConfigPtr config, std::string& error) {
+    commitAndRelease();
+    std::vector<ServedInterface> served;
+    if (!selectServed(*config, served, error)) return false;
+
+    // A new store for the new ranges; every binding the old one held moves
+    // across (an address no range holds any more is dropped, as at a restart).
+    auto store = std::make_unique<LeaseStore>();
+    std::vector<std::string> warnings;
+    store->build(*config, &warnings);
+    for (const auto& w : warnings) common::logWarning(w);
+    std::size_t moved = 0, dropped = 0;
+    store_->forEach([&](const Lease& l) {
+        if (!interesting(l)) return;
+        Lease* n = store->find(l.address);
+        if (!n) {
+            common::logInfo("lease " + formatIpv4(l.address) + ": no subnet.");
+            ++dropped;
+            return;
+        }
+        store->assign(*n, l);
+        ++moved;
+    });
+    auto topo = std::make_unique<Topology>();
+    topo->build(*config, *store);
+
+    // The sockets change only when the interfaces do.
+    bool reopen = !sameSockets(served, served_);
+    if (reopen) {
+        io_.close();
+        if (!io_.open(served, error)) {
+            // Back to the old sockets; the old configuration stays.
+            std::string again;
+            if (!io_.open(served_, again)) common::logError("cannot reopen the old interfaces: " + again);
+            return false;
+        }
+        served_ = std::move(served);
+    }
+
+    pings_.clear();
+    config_ = std::move(config);
+    store_ = std::move(store);
+    topo_ = std::move(topo);
+    processor_ = std::make_unique<Dhcp4Processor>(*config_, *topo_, *store_, clock_, *this, failover_);
+    processor_->leasesLoaded();
+    common::logInfo("configuration reloaded: " + std::to_string(moved) + " leases kept" +
+                    (dropped ? ", " + std::to_string(dropped) + " dropped (no subnet)" : "") +
+                    (reopen ? "; interfaces reopened" : ""));
     armExpiry();
     return true;
 }
@@ -260,7 +335,7 @@ void Server::handle(Outcome&& o, const Packet4& request, const Ingress& in, int 
             bool first = !pings_.count(addr);
             pings_[addr] = PendingPing{request, in, ifindex};
             if (!first) return;  // one echo per address; the latest request is answered
-            Params params(topo_.chainFor(nullptr));
+            Params params(topo_->chainFor(nullptr));
             uint64_t timeoutMs = uint64_t(params.u32("ping-timeout").value_or(1)) * 1000;
             if (auto ms = params.u32("ping-timeout-ms"); ms && *ms) timeoutMs = *ms;
             ping_.ping(addr, [this](uint32_t a, bool answered) { onPing(a, answered); }, timeoutMs);

@@ -54,6 +54,11 @@ public:
     bool testLeases(std::string& error);
     /// @brief Open sockets and timers. False with ISC's wording on failure.
     bool start(std::string& error);
+    /// @brief Swap in a checked configuration: a new store holding every binding of
+    /// the old one, new topology and policy, the sockets reopened only if the
+    /// interfaces changed. False (the old configuration stays) when it cannot be served.
+    /// The failover engine must be told next (FailoverEngine::reload).
+    bool reload(conf::ConfigPtr config, std::string& error);
     /// @brief Commit whatever is pending, then stop the loop.
     void shutdown();
 
@@ -63,8 +68,8 @@ public:
     /// @brief The failover state blocks the lease file held at start (last one per peer).
     const std::vector<conf::FailoverPeerState>& savedFailoverStates() const { return failoverStates_; }
 
-    LeaseStore& store() { return store_; }
-    const Topology& topology() const { return topo_; }
+    LeaseStore& store() { return *store_; }
+    const Topology& topology() const { return *topo_; }
     const conf::Config& config() const { return *config_; }
     LeaseFile& leaseFile() { return *leaseFile_; }
     PacketIo& packetIo() { return io_; }
@@ -104,6 +109,7 @@ private:
     void onPacket(const ReceivedPacket& rp);
     void onBatchEnd();
     void handle(Outcome&& o, const common::Packet4& request, const Ingress& in, int ifindex);
+    bool selectServed(const conf::Config& config, std::vector<ServedInterface>& served, std::string& error) const;
     void queueReply(const Outcome& o, const common::Packet4& request, int ifindex, bool durable);
     void commitAndRelease();
     void onExpiryTimer();
@@ -120,8 +126,9 @@ private:
     const common::Clock& clock_;
     conf::ConfigPtr config_;
     ServerOptions options_;
-    LeaseStore store_;
-    Topology topo_;
+    std::unique_ptr<LeaseStore> store_;
+    std::unique_ptr<Topology> topo_;
+    std::vector<ServedInterface> served_;
     FailoverPort* failover_ = nullptr;
     std::unique_ptr<Dhcp4Processor> processor_;
     std::unique_ptr<LeaseFile> leaseFile_;
