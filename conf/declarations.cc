@@ -258,7 +258,6 @@ void Builder::executable(const Stmt& s, Frame& f) {
                 return;
             }
             for (std::size_t i = 1; i < s.args.size(); ++i) expectExpr(*s.args[i], ExprType::Data);
-            unsupported(s.where, "execute()");
             return;
         }
         default:
@@ -616,6 +615,7 @@ ConfigPtr loadConfig(const std::string& path, common::DiagnosticSink& sink) {
     StmtList stmts = drv.parseFile(path);
     auto cfg = Builder(sink).build(stmts);
     cfg->files.push_back(path);
+    checkFailoverTlsFiles(*cfg, sink);  // reads files, so here and not in the builder
     return cfg;
 }
 
