@@ -137,6 +137,23 @@ struct Class {
 };
 
 /// @brief A `failover peer "NAME" { ... }` declaration, with ISC 4.4's defaults.
+/// @brief One Tandem-only TLS statement of a peer block: its value and where it was written.
+struct TlsSetting {
+    std::string value;  ///< a path, or the peer name; "" when not given
+    Location where;     ///< of the value
+    bool given() const { return !value.empty(); }
+};
+
+/// @brief TLS on the failover link (Tandem only; ISC dhcpd rejects these statements and
+/// never does TLS). Certificate, key and CA come together or not at all.
+struct FailoverTls {
+    TlsSetting certificate;  ///< `tls-certificate "FILE";` our certificate (PEM)
+    TlsSetting key;          ///< `tls-key "FILE";` its private key (PEM)
+    TlsSetting ca;           ///< `tls-ca "FILE";` the CA the peer's certificate must chain to
+    TlsSetting peerName;     ///< `tls-peer-name "NAME";` optional: the peer certificate's DNS name
+    bool enabled() const { return certificate.given() && key.given() && ca.given(); }
+};
+
 struct FailoverPeer {
     enum class Role { Primary, Secondary };
     std::string name;
@@ -159,6 +176,7 @@ struct FailoverPeer {
     uint32_t maxLeaseOwnership = 10;
     uint32_t minBalance = 60;
     uint32_t maxBalance = 3600;
+    FailoverTls tls;  ///< not enabled(): plain TCP, as ISC
     Location where;
 };
 
@@ -210,6 +228,12 @@ public:
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;
+
+/// @brief Check the files of every failover peer with TLS: readable, PEM of the right
+/// kind, key matching certificate. Problems go to `sink` at the statement's value.
+/// Unlike the rest of the model this reads files, so loadConfig (and with it `-t`)
+/// calls it, and loadConfigText does not. Implemented in conf/failover.cc.
+void checkFailoverTlsFiles(const Config& config, common::DiagnosticSink& sink);
 
 }  // namespace tandem::conf
 

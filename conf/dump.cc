@@ -94,6 +94,13 @@ public:
         line(1, "balance misbalance " + std::to_string(p.maxLeaseMisbalance) + " ownership " +
                     std::to_string(p.maxLeaseOwnership) + " min " + std::to_string(p.minBalance) + " max " +
                     std::to_string(p.maxBalance));
+        // Tandem only: the failover link's TLS, when configured.
+        if (p.tls.enabled()) {
+            line(1, "tls-certificate " + quoteIfNeeded(p.tls.certificate.value));
+            line(1, "tls-key " + quoteIfNeeded(p.tls.key.value));
+            line(1, "tls-ca " + quoteIfNeeded(p.tls.ca.value));
+            if (p.tls.peerName.given()) line(1, "tls-peer-name " + quoteIfNeeded(p.tls.peerName.value));
+        }
     }
 
     void network(const SharedNetwork& n) {

@@ -1,6 +1,12 @@
 // The `failover peer` declarations of dhcpd.conf: the peer block with ISC
 // 4.4's defaults and checks, the `state` form that lease files also use, and
-// the references to a peer from pools and shared-networks.
+// the references to a peer from pools and shared-networks. Also Tandem's own
+// TLS statements of the peer block (tls-certificate, tls-key, tls-ca,
+// tls-peer-name), which ISC dhcpd rejects, and the check of their files.
+#include <cctype>
+#include <utility>
+
+#include "common/crypto.h"
 #include "conf/builder_impl.h"
 #include "conf/words.h"
 
@@ -16,6 +22,15 @@ bool isState(const std::string& w) {
     for (const char* s : kStates)
         if (iequals(w, s)) return true;
     return false;
+}
+
+/// The TLS setting a peer-block word names, or nullptr when it is none of them.
+TlsSetting* tlsSlot(FailoverTls& tls, const std::string& w) {
+    if (w == "tls-certificate") return &tls.certificate;
+    if (w == "tls-key") return &tls.key;
+    if (w == "tls-ca") return &tls.ca;
+    if (w == "tls-peer-name") return &tls.peerName;
+    return nullptr;
 }
 
 }  // namespace
@@ -55,6 +70,47 @@ void Builder::failoverPeer(const Stmt& s, const Atom& nameAtom) {
     }
     bool addressGiven = false, peerAddressGiven = false;
     Location balanceAt;  // where split or hba was written, for ISC's complaint about a secondary
+    // Tandem-only TLS statements: `tls-certificate "FILE";` and its kin.
+    auto tlsStatement = [&](const Stmt& st, const std::string& w, TlsSetting& slot) {
+        const bool isName = w == "tls-peer-name";
+        const std::string what = isName ? "the peer's certificate name" : "a file name";
+        if (st.atoms.empty()) {
+            error(endOf(st), "expecting " + what + " in quotes after " + w);
+            return;
+        }
+        const Atom& v = st.atoms[0];
+        if (v.kind != Atom::Kind::String) {
+            error(v.where, "expecting " + what + " in quotes after " + w);
+            return;
+        }
+        if (st.atoms.size() > 1) {
+            error(st.atoms[1].where, "unexpected " + describe(st.atoms[1]) + " after " + what + "; expecting ';'");
+            return;
+        }
+        if (slot.given()) {
+            error(v.where, "failover peer " + p.name + ": " + w + " given twice (first at " + slot.where.str() + ")");
+            return;
+        }
+        if (v.text.empty()) {
+            error(v.where, "failover peer " + p.name + ": " + w + " is empty");
+            return;
+        }
+        if (isName) {
+            // A DNS name as X509_check_host compares it: letters, digits, '-' and '.'.
+            for (char c : v.text)
+                if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.')) {
+                    error(v.where, "failover peer " + p.name + ": " + w + " must be a DNS name, not \"" + v.text +
+                                       "\"");
+                    return;
+                }
+        } else if (v.text[0] != '/') {
+            // tandemd changes directory to / before it reads them (daemon start-up).
+            error(v.where, "failover peer " + p.name + ": " + w + " must be an absolute path");
+            return;
+        }
+        slot.value = v.text;
+        slot.where = v.where;
+    };
     for (const auto& sp : s.body) {
         if (!sp) continue;
         const Stmt& st = *sp;
@@ -134,6 +190,8 @@ void Builder::failoverPeer(const Stmt& s, const Atom& nameAtom) {
             if (auto v = num(UINT32_MAX, "a number of seconds")) p.minBalance = *v;
         } else if (w == "max-balance") {
             if (auto v = num(UINT32_MAX, "a number of seconds")) p.maxBalance = *v;
+        } else if (TlsSetting* slot = tlsSlot(p.tls, w)) {
+            tlsStatement(rest, w, *slot);
         } else {
             error(rest.head.where, "unknown failover peer parameter `" + rest.head.text + "`");
         }
@@ -148,6 +206,27 @@ void Builder::failoverPeer(const Stmt& s, const Atom& nameAtom) {
             error(s.bodyEnd, "failover peer " + p.name + ": split and hba are mutually exclusive");
     } else if (p.split || !p.hba.empty()) {
         error(balanceAt, "failover peer " + p.name + ": secondary may not define load balance settings.");
+    }
+    // Certificate, key and CA only make TLS together; one or two alone are a
+    // mistake to point out, not a link to run half-secured or silently plain.
+    {
+        const std::pair<const TlsSetting*, const char*> parts[] = {
+            {&p.tls.certificate, "tls-certificate"}, {&p.tls.key, "tls-key"}, {&p.tls.ca, "tls-ca"}};
+        std::string missing;
+        int given = 0;
+        for (const auto& [setting, word] : parts) {
+            if (setting->given()) {
+                given++;
+                continue;
+            }
+            missing += (missing.empty() ? "" : " and ") + std::string(word);
+        }
+        if (given > 0 && given < 3)
+            error(s.bodyEnd, "failover peer " + p.name + ": " + missing + " missing (tls-certificate, tls-key and " +
+                                 "tls-ca go together)");
+        if (given == 0 && p.tls.peerName.given())
+            error(p.tls.peerName.where,
+                  "failover peer " + p.name + ": tls-peer-name needs tls-certificate, tls-key and tls-ca");
     }
     config_->failoverPeers.push_back(p);
 }
@@ -245,6 +324,27 @@ void Builder::checkFailoverPeers() {
         const FailoverPeer* p = config_->findFailoverPeer(st.name);
         if (p && st.mclt && p->role == FailoverPeer::Role::Primary)
             error(st.where, "failover peer " + st.name + " state: mclt not valid for primary");
+    }
+}
+
+// ---------------------------------------------------------------- TLS files
+
+void checkFailoverTlsFiles(const Config& config, common::DiagnosticSink& sink) {
+    for (const auto& p : config.failoverPeers) {
+        if (!p.tls.enabled()) continue;
+        const std::string who = "failover peer " + p.name + ": ";
+        auto check = [&](const TlsSetting& t, const char* word, common::PemKind kind) {
+            std::string why;
+            if (common::checkPemFile(t.value, kind, why)) return true;
+            sink.error(t.where, who + word + " " + t.value + ": " + why);
+            return false;
+        };
+        const bool cert = check(p.tls.certificate, "tls-certificate", common::PemKind::Certificate);
+        const bool key = check(p.tls.key, "tls-key", common::PemKind::PrivateKey);
+        check(p.tls.ca, "tls-ca", common::PemKind::CaCertificates);
+        std::string why;
+        if (cert && key && !common::checkKeyMatchesCertificate(p.tls.certificate.value, p.tls.key.value, why))
+            sink.error(p.tls.key.where, who + "tls-key " + p.tls.key.value + ": " + why);
     }
 }
 
