@@ -325,6 +325,14 @@ void PeerLink::onEvent(short what) {
         if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) finish(CloseReason::LocalClose, flushDetail_);
         return;
     }
+    if (transportCheck_) {
+        const std::string detail = transportCheck_(bev_, what);
+        if (!detail.empty()) {
+            common::logError("failover peer " + params_.peerName + ": " + detail);
+            finish(CloseReason::IoError, detail);
+            return;
+        }
+    }
     if (what & BEV_EVENT_EOF) {
         finish(CloseReason::PeerClosed, "connection closed by the peer");
         return;

@@ -118,6 +118,13 @@ public:
 
     void setCallbacks(Callbacks callbacks) { callbacks_ = std::move(callbacks); }
 
+    /// A transport with failures of its own (TLS, failover/tls_link.h) sees each
+    /// bufferevent event first: it returns the reason to log and close with
+    /// (CloseReason::IoError), or "" to let the link treat the event as a socket's.
+    using TransportCheck = std::function<std::string(bufferevent*, short what)>;
+    /// @brief Set by the LinkFactory that made the bufferevent.
+    void setTransportCheck(TransportCheck check) { transportCheck_ = std::move(check); }
+
     /// @brief The engine processed CONNECT (secondary) or CONNECTACK (primary): stop the
     /// handshake timer and start the liveness and keepalive timers.
     void markEstablished();
@@ -182,6 +189,7 @@ private:
     uint16_t peerPort_;
     LinkParams params_;
     Callbacks callbacks_;
+    TransportCheck transportCheck_;
     State state_ = State::Open;
     bool established_ = false;
     uint64_t contactIntervalMs_ = 0;

@@ -39,7 +39,6 @@ public:
             if (dead_) return;
             dead_ = true;
             std::string reason = std::string(closeReasonName(why)) + (detail.empty() ? "" : ": " + detail);
-            if (why == CloseReason::Timeout) common::logError("timeout waiting for failover peer " + e_.rel->name());
             e_.rel->linkClosed(this, reason);
             mgr_.closed(e_, this);
         };
@@ -54,6 +53,9 @@ public:
     void setPartnerReceiveTimer(uint32_t seconds) override { link_->setPartnerReceiveTimer(seconds); }
     void close(const std::string& reason) override {
         if (!dead_) link_->close(reason);
+    }
+    void closeAfterFlush(const std::string& reason) override {
+        if (!dead_) link_->closeAfterFlush(reason);
     }
     std::size_t pendingOutput() const override { return link_->pendingOutput(); }
     const PeerLink& link() const { return *link_; }

@@ -277,7 +277,7 @@ void Relationship::message(LinkPort* link, const Message& m) {
         d.message = std::string(messageTypeName(uint8_t(m.type))) + " before CONNECT";
         link->send(d);
         logError("failover peer " + config_->name + ": " + *d.message);
-        link->close(*d.message);
+        link->closeAfterFlush(*d.message);
         return;
     }
     switch (m.type) {
@@ -326,7 +326,7 @@ void Relationship::reject(LinkPort* link, MessageType type, uint32_t xid, uint8_
     link->send(r);
     logError("failover peer " + config_->name + ": " +
              (type == MessageType::FTM_CONNECTACK ? "CONNECT rejected: " : "link dropped: ") + text);
-    link->close("rejected: " + text);
+    link->closeAfterFlush("rejected: " + text);
 }
 
 void Relationship::disconnect(uint8_t reason, const std::string& text) {
@@ -337,7 +337,7 @@ void Relationship::disconnect(uint8_t reason, const std::string& text) {
     LinkPort* l = link_;
     l->send(d);
     logError("failover peer " + config_->name + ": " + text);
-    l->close(text);
+    l->closeAfterFlush(text);
 }
 
 // The secondary's side of the handshake (failover-protocol.md (h)), ISC's checks in ISC's order.

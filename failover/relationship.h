@@ -59,6 +59,8 @@ public:
     virtual void setPartnerReceiveTimer(uint32_t seconds) = 0;
     /// @brief Close; the relationship is told through linkClosed().
     virtual void close(const std::string& reason) = 0;
+    /// @brief Write out what is queued (a reject, a DISCONNECT), then close.
+    virtual void closeAfterFlush(const std::string& reason) = 0;
     virtual std::size_t pendingOutput() const = 0;
 };
 

@@ -141,6 +141,8 @@ struct FakeLink : failover::LinkPort {
     void markEstablished() override { established = true; }
     void setPartnerReceiveTimer(uint32_t s) override { receiveTimer = s; }
     void close(const std::string& reason) override;
+    // The fake wire delivers everything already sent, so closing after a flush is a close.
+    void closeAfterFlush(const std::string& reason) override { close(reason); }
     std::size_t pendingOutput() const override { return 0; }
 };
 
