@@ -1,18 +1,99 @@
 #include "common/log.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <utility>
 
 namespace tandem::common {
 
 namespace {
 LogConfig g_config;
-bool g_syslogOpen = false;
 std::function<void(LogLevel, std::string_view)> g_capture;
+
+// Our own syslog(3) client. glibc's reconnects to /dev/log for every message
+// when no daemon listens (four system calls a line) and blocks when the daemon
+// is slow; a DHCP server logs several lines per client, and must not stall on
+// its log. This one keeps one non-blocking datagram socket, retries a missing
+// /dev/log at most every few seconds, and drops (and later counts) a line the
+// daemon has no room for.
+class SyslogClient {
+public:
+    void open() {
+        close();
+        fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd_ < 0) return;
+        connect();
+    }
+    void close() {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+        connected_ = false;
+    }
+    void send(int priority, std::string_view ident, std::string_view message) {
+        if (fd_ < 0) return;
+        time_t now = ::time(nullptr);
+        if (!connected_) {
+            if (now < retryAt_) return;
+            if (!connect()) return;
+        }
+        if (now != stampTime_) {
+            struct tm tmv {};
+            ::localtime_r(&now, &tmv);
+            stampLen_ = std::strftime(stamp_, sizeof stamp_, "%b %e %H:%M:%S", &tmv);
+            stampTime_ = now;
+        }
+        char buf[2048];
+        int head = std::snprintf(buf, sizeof buf, "<%d>%.*s %.*s[%d]: ", priority, int(stampLen_), stamp_,
+                                 int(ident.size()), ident.data(), int(::getpid()));
+        if (head < 0) return;
+        std::size_t n = std::size_t(head), room = sizeof buf - n;
+        if (dropped_) {
+            int k = std::snprintf(buf + n, room, "(%llu log lines dropped: syslog was busy) ",
+                                  static_cast<unsigned long long>(dropped_));
+            if (k > 0 && std::size_t(k) < room) n += std::size_t(k), room -= std::size_t(k);
+        }
+        std::size_t m = message.size() < room ? message.size() : room;
+        std::memcpy(buf + n, message.data(), m);
+        n += m;
+        if (::send(fd_, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+            dropped_ = 0;
+            return;
+        }
+        if (errno == EAGAIN || errno == ENOBUFS) {
+            ++dropped_;
+        } else {
+            // The daemon went away (restarted): reconnect on a later line.
+            connected_ = false;
+            retryAt_ = now;
+        }
+    }
+
+private:
+    bool connect() {
+        sockaddr_un sa{};
+        sa.sun_family = AF_UNIX;
+        std::strncpy(sa.sun_path, "/dev/log", sizeof sa.sun_path - 1);
+        connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+        if (!connected_) retryAt_ = ::time(nullptr) + 5;
+        return connected_;
+    }
+    int fd_ = -1;
+    bool connected_ = false;
+    time_t retryAt_ = 0;
+    time_t stampTime_ = 0;
+    char stamp_[32] = {};
+    std::size_t stampLen_ = 0;
+    unsigned long long dropped_ = 0;
+};
+SyslogClient g_syslog;
+bool g_syslogOpen = false;
 
 struct FacilityName {
     const char* name;
@@ -29,11 +110,10 @@ constexpr FacilityName kFacilities[] = {
 
 void logInit(const LogConfig& config) {
     g_config = config;
-    if (g_syslogOpen) ::closelog();
+    if (g_syslogOpen) g_syslog.close();
     g_syslogOpen = false;
     if (config.toSyslog) {
-        // openlog keeps the pointer: the ident lives in g_config.
-        ::openlog(g_config.ident.c_str(), LOG_NDELAY | LOG_PID, config.facility);
+        g_syslog.open();
         g_syslogOpen = true;
     }
 }
@@ -53,8 +133,7 @@ bool logEnabled(LogLevel level) {
 void logWrite(LogLevel level, std::string_view message) {
     if (g_capture) g_capture(level, message);
     if (int(level) > int(g_config.maxLevel)) return;
-    if (g_config.toSyslog && g_syslogOpen)
-        ::syslog(int(level), "%.*s", int(message.size()), message.data());
+    if (g_config.toSyslog && g_syslogOpen) g_syslog.send(g_config.facility | int(level), g_config.ident, message);
     if (g_config.toStderr) {
         // One write per line, so lines from a forked helper never interleave mid-line.
         char buf[2048];

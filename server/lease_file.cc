@@ -166,6 +166,54 @@ LeaseFileStatus LeaseFile::commit(common::Time now) {
     return {};
 }
 
+std::unique_ptr<LeaseFile::CommitJob> LeaseFile::beginCommit() {
+    if (rewriteFirst_ || pending_.empty()) return nullptr;
+    auto job = std::make_unique<CommitJob>();
+    job->fd = fd_;
+    job->data.swap(pending_);
+    job->upTo = last_;
+    job->sizeBefore = size_;
+    job->sync = options_.sync;
+    job->io = &options_.io;
+    return job;
+}
+
+void LeaseFile::runCommit(CommitJob& job) {
+    const char* data = job.data.data();
+    std::size_t size = job.data.size();
+    while (size > 0) {
+        ssize_t n = job.io->write(job.fd, data, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            job.error = n < 0 ? errno : ENOSPC;
+            job.message = "commit_leases: unable to commit: " + errnoText(job.error);
+            // Cut back a partly written record (see commit()).
+            if (::ftruncate(job.fd, off_t(job.sizeBefore)) != 0) {
+                // the rewrite the next commit starts replaces the file anyway
+            }
+            return;
+        }
+        data += n;
+        size -= std::size_t(n);
+    }
+    if (job.sync && job.io->sync(job.fd) != 0) {
+        job.error = errno;
+        job.message = "commit_leases: unable to commit, fsync(): " + errnoText(job.error);
+    }
+}
+
+LeaseFileStatus LeaseFile::finishCommit(CommitJob& job) {
+    if (job.error) {
+        // The job's records are lost to the file; a whole rewrite brings them back.
+        rewriteFirst_ = true;
+        return LeaseFileStatus::failure(job.error, job.message);
+    }
+    size_ += job.data.size();
+    if (job.upTo > durable_) durable_ = job.upTo;
+    runDurable();
+    return {};
+}
+
 LeaseFileStatus LeaseFile::rewrite(common::Time now) {
     if (!snapshot_) return LeaseFileStatus::failure(EINVAL, "new_lease_file: no snapshot to write " + path_ + " from");
     return rewrite(now, snapshot_);

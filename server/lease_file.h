@@ -129,6 +129,28 @@ public:
     /// rewrites the whole file from the snapshot (ISC: lease_file_is_corrupt).
     LeaseFileStatus commit(common::Time now);
 
+    /// @brief A commit in three steps, so that the write and the sync can run on
+    /// another thread while the loop goes on appending: begin (loop thread) takes
+    /// what is buffered; run (any thread) writes and syncs it, touching only the
+    /// job and the file; finish (loop thread) makes its tickets durable or records
+    /// the failure. Between begin and finish nothing else may write the file:
+    /// commit() and rewrite() must wait for the job to finish first.
+    struct CommitJob {
+        int fd = -1;
+        std::string data;
+        Ticket upTo = 0;
+        std::size_t sizeBefore = 0;
+        bool sync = true;
+        const LeaseFileIo* io = nullptr;
+        int error = 0;
+        std::string message;
+    };
+    /// @return nothing when there is nothing to write, or when a failed commit
+    /// left a rewrite to do first (then call commit(), which does it).
+    std::unique_ptr<CommitJob> beginCommit();
+    static void runCommit(CommitJob& job);
+    LeaseFileStatus finishCommit(CommitJob& job);
+
     Ticket lastTicket() const { return last_; }
     Ticket durableTicket() const { return durable_; }
     bool isDurable(Ticket t) const { return t <= durable_; }

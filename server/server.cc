@@ -23,7 +23,9 @@ PacketIoOptions ioOptions(const ServerOptions& o) {
     PacketIoOptions io;
     io.port = o.port;
     io.quiet = o.quiet;
-    io.receiveBufferBytes = 16 << 20;
+    // Deep enough for bursts; shallow enough that overload sheds packets in the
+    // kernel instead of answering seconds-old ones.
+    io.receiveBufferBytes = 2 << 20;
     return io;
 }
 
@@ -44,7 +46,10 @@ Server::Server(common::EventLoop& loop, const common::Clock& clock, conf::Config
       io_(loop, clock, ioOptions(options_)),
       timers_(loop),
       ping_(loop, timers_, clock),
-      expiryTimer_(loop, [this] { onExpiryTimer(); }) {
+      expiryTimer_(loop, [this] { onExpiryTimer(); }),
+      worker_(std::make_unique<CommitWorker>(loop, [this](std::unique_ptr<LeaseFile::CommitJob> job) {
+          onCommitDone(std::move(job));
+      })) {
     std::vector<std::string> warnings;
     store_->build(*config_, &warnings);
     for (const auto& w : warnings) common::logWarning(w);
@@ -52,7 +57,11 @@ Server::Server(common::EventLoop& loop, const common::Clock& clock, conf::Config
     io_.setHandlers([this](const ReceivedPacket& rp) { onPacket(rp); }, [this] { onBatchEnd(); });
 }
 
-Server::~Server() = default;
+Server::~Server() {
+    // The worker may hold a job on our lease file: let it finish first.
+    if (worker_) worker_->drain();
+    worker_.reset();
+}
 
 // ---------------------------------------------------------------- start-up
 
@@ -228,7 +237,7 @@ bool sameSockets(const std::vector<ServedInterface>& a, const std::vector<Served
 }  // namespace
 
 bool Server::reload(conf::ConfigPtr config, std::string& error) {
-    commitAndRelease();
+    commitNow();
     std::vector<ServedInterface> served;
     if (!selectServed(*config, served, error)) return false;
 
@@ -280,7 +289,7 @@ bool Server::reload(conf::ConfigPtr config, std::string& error) {
 }
 
 void Server::shutdown() {
-    commitAndRelease();
+    commitNow();
     io_.flush();
     loop_.stop();
 }
@@ -355,7 +364,7 @@ void Server::queueReply(const Outcome& o, const Packet4& request, int ifindex, b
     Destination to = chooseDestination(replyAddressing(o.reply, !isInformReply && request.find(54) != nullptr),
                                        io_.serverPort());
     if (durable) {
-        durable_.push_back({ifindex, to, o.serverAddr, std::move(*bytes)});
+        durable_.push_back({ifindex, to, o.serverAddr, std::move(*bytes), leaseFile_->lastTicket()});
         return;
     }
     io_.send(ifindex, to, o.serverAddr, bytes->data(), bytes->size());
@@ -381,40 +390,80 @@ void Server::leaseChanged(const Lease& lease) { leaseFile_->append(lease); }
 void Server::leaseUpdated(Lease& lease) { leaseFile_->append(lease); }
 
 void Server::commitThen(std::function<void(bool)> then) {
-    afterCommit_.push_back(std::move(then));
+    afterCommit_.push_back({leaseFile_->lastTicket(), std::move(then)});
     if (!inBatch_) commitAndRelease();
 }
 
+// Synchronous, for what must be on disk before the caller goes on (a failover
+// state change): wait for the commit in flight, then commit the rest here.
 bool Server::commitNow() {
-    lastCommitOk_ = true;
-    commitAndRelease();
-    return lastCommitOk_;
+    if (!leaseFile_) return false;
+    worker_->drain();
+    bool ok = true;
+    if (leaseFile_->pendingBytes() > 0 || leaseFile_->rewritePending()) {
+        auto st = leaseFile_->commit(clock_.now());
+        ok = st.ok();
+        if (!ok) reportCommitFailure(st.message);
+    }
+    release(ok ? 0 : leaseFile_->lastTicket());
+    return ok;
 }
 
+// Group commit, pipelined: one commit at a time is written and synced by the
+// worker thread; what is appended meanwhile waits for the next one. Replies and
+// callbacks are released by ticket once their records are durable.
 void Server::commitAndRelease() {
-    if (!leaseFile_) return;
-    bool need = leaseFile_->pendingBytes() > 0 || leaseFile_->rewritePending();
-    if (!need && durable_.empty() && afterCommit_.empty()) return;
-    bool ok = true;
-    if (need) {
-        Time now = clock_.now();
-        auto st = leaseFile_->commit(now);
-        ok = st.ok();
-        lastCommitOk_ = ok;
-        if (!ok) {
-            uint64_t suppressed = 0;
-            if (commitErrorLog_.allow(now, suppressed))
-                common::logError(st.message + " -- the replies that depended on it were not sent");
-        }
+    if (!leaseFile_ || worker_->busy()) return;
+    if (leaseFile_->rewritePending()) {
+        // A failed commit left the file to be rewritten whole: do it here.
+        auto st = leaseFile_->commit(clock_.now());
+        if (!st) reportCommitFailure(st.message);
+        release(st.ok() ? 0 : leaseFile_->lastTicket());
+        return;
     }
-    if (ok) {
-        for (auto& r : durable_) io_.send(r.ifindex, r.to, r.source, r.bytes.data(), r.bytes.size());
+    if (auto job = leaseFile_->beginCommit()) {
+        worker_->submit(std::move(job));
+        return;
     }
-    durable_.clear();
-    auto callbacks = std::move(afterCommit_);
-    afterCommit_.clear();
-    for (auto& cb : callbacks) cb(ok);
-    if (ok) maybeRewrite();
+    release(0);
+}
+
+void Server::onCommitDone(std::unique_ptr<LeaseFile::CommitJob> job) {
+    auto st = leaseFile_->finishCommit(*job);
+    if (!st) reportCommitFailure(st.message);
+    release(st.ok() ? 0 : job->upTo);
+    if (st.ok()) maybeRewrite();
+    if (leaseFile_->pendingBytes() > 0 || leaseFile_->rewritePending()) commitAndRelease();
+    if (!inBatch_) io_.flush();
+}
+
+void Server::reportCommitFailure(const std::string& message) {
+    uint64_t suppressed = 0;
+    if (commitErrorLog_.allow(clock_.now(), suppressed))
+        common::logError(message + " -- the replies that depended on it were not sent");
+}
+
+// Send what is durable now; what waited on records up to `failedUpTo` (a failed
+// commit) is dropped: a client gets no ACK for a lease that is not on disk, and
+// retries.
+void Server::release(LeaseFile::Ticket failedUpTo) {
+    const LeaseFile::Ticket durable = leaseFile_->durableTicket();
+    std::size_t keep = 0;
+    for (auto& r : durable_) {
+        if (r.ticket <= durable) io_.send(r.ifindex, r.to, r.source, r.bytes.data(), r.bytes.size());
+        else if (r.ticket > failedUpTo) durable_[keep++] = std::move(r);
+    }
+    durable_.resize(keep);
+    std::vector<std::function<void(bool)>> run, failed;
+    std::size_t k = 0;
+    for (auto& [ticket, fn] : afterCommit_) {
+        if (ticket <= durable) run.push_back(std::move(fn));
+        else if (ticket <= failedUpTo) failed.push_back(std::move(fn));
+        else afterCommit_[k++] = {ticket, std::move(fn)};
+    }
+    afterCommit_.resize(k);
+    for (auto& fn : run) fn(true);
+    for (auto& fn : failed) fn(false);
 }
 
 void Server::maybeRewrite() {

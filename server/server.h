@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/event.h"
 #include "conf/config.h"
+#include "server/commit_worker.h"
 #include "server/dhcp4_processor.h"
 #include "server/lease_file.h"
 #include "server/lease_store.h"
@@ -92,6 +93,7 @@ private:
         Destination to;
         uint32_t source;
         std::vector<uint8_t> bytes;
+        LeaseFile::Ticket ticket;  ///< sent once this record is durable
     };
     struct PendingPing {
         common::Packet4 packet;
@@ -112,6 +114,9 @@ private:
     bool selectServed(const conf::Config& config, std::vector<ServedInterface>& served, std::string& error) const;
     void queueReply(const Outcome& o, const common::Packet4& request, int ifindex, bool durable);
     void commitAndRelease();
+    void onCommitDone(std::unique_ptr<LeaseFile::CommitJob> job);
+    void release(LeaseFile::Ticket failedUpTo);
+    void reportCommitFailure(const std::string& message);
     void onExpiryTimer();
     void armExpiry();
     void maybeRewrite();
@@ -138,7 +143,7 @@ private:
     common::Timer expiryTimer_;
     common::Time expiryArmedFor_ = 0;
     std::vector<PendingReply> durable_;
-    std::vector<std::function<void(bool)>> afterCommit_;
+    std::vector<std::pair<LeaseFile::Ticket, std::function<void(bool)>>> afterCommit_;
     std::unordered_map<uint32_t, PendingPing> pings_;
     SnapshotExtras extras_;
     Kept kept_;
@@ -147,7 +152,7 @@ private:
     uint64_t badPackets_ = 0;
     common::RateLimiter badPacketLog_{10, 60};
     common::RateLimiter commitErrorLog_{5, 60};
-    bool lastCommitOk_ = true;
+    std::unique_ptr<CommitWorker> worker_;  ///< last: it calls back into the members above
 };
 
 }  // namespace tandem::server
