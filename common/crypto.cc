@@ -212,6 +212,10 @@ std::shared_ptr<const TlsContext> TlsContext::create(const TlsSettings& s, std::
         error = s.caFile + ": " + error;
         return nullptr;
     }
+    if (!checkKeyMatchesCertificate(s.certificateFile, s.keyFile, error)) {
+        error = s.keyFile + ": " + error;
+        return nullptr;
+    }
     ERR_clear_error();
     auto h = std::make_unique<Handle>();
     h->ctx = SSL_CTX_new(TLS_method());
@@ -294,7 +298,12 @@ std::string tlsFailure(bufferevent* bev) {
     std::vector<unsigned long> kept;
     while (unsigned long e = bufferevent_get_openssl_error(bev)) kept.push_back(e);
     std::string out;
-    for (auto it = kept.rbegin(); it != kept.rend(); ++it) append(out, describeError(*it));
+    for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
+        // libevent 2.1 also files SSL_get_error()'s code (1 for SSL_ERROR_SSL) among
+        // them; a real OpenSSL error always names its library.
+        if (ERR_GET_LIB(*it) == 0 && !ERR_SYSTEM_ERROR(*it)) continue;
+        append(out, describeError(*it));
+    }
     append(out, drainErrors());
     const long verify = SSL_get_verify_result(ssl);
     if (verify != X509_V_OK) {

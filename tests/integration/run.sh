@@ -14,13 +14,13 @@
 # check-integration` passes $(abs_top_builddir)/tandemd), SERVER_KIND,
 # SERVER_ARGS, RESTART_SERVER (see lib.sh and restart.sh), CI (true: a missing
 # tool fails instead of skipping), TD_TEST_TIMEOUT (seconds per test, 300),
-# TD_KEEP=1 (keep each test's work dir).
+# TD_KEEP=1 (keep each test's work dir), FAILOVER_TLS=1 (also run
+# failover_tls: TLS between two tandemd, TLS_SERVER defaulting to SERVER).
 set -u
 export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
-# The lead engineer's lease-file interop test goes in interop.sh: add it here.
-ALL_TESTS=(basic relay restart crash)
+ALL_TESTS=(basic relay restart crash interop durability startup)
 TIMEOUT=${TD_TEST_TIMEOUT:-300}
 export SERVER=${SERVER:-/usr/sbin/dhcpd}
 CI=${CI:-}
@@ -65,6 +65,11 @@ for t in "${@:-${ALL_TESTS[@]}}"; do
     fi
     tests+=("$t")
 done
+# failover_tls needs two Tandem servers, so it runs only when asked for, by
+# name or with FAILOVER_TLS=1 (added to whichever list runs).
+if [ "${FAILOVER_TLS:-}" = 1 ] && [[ " ${tests[*]-} " != *" failover_tls "* ]]; then
+    tests+=(failover_tls)
+fi
 
 # Ctrl-C and SIGTERM reach the running test as well (it shares our process
 # group); we wait for its cleanup, then stop.
