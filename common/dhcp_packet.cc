@@ -199,8 +199,16 @@ PacketDecodeResult decodePacket(const uint8_t* d, std::size_t size) {
         if (!a.ok) return fail(a.error, a.offset);
         p.sname.fill(0);
     }
-    if (const DhcpOption* ri = p.find(82); ri && !validRelayInfo(ri->data))
-        return fail("relay agent information (82) has a malformed sub-option", kDhcpOptionsOffset);
+    if (const DhcpOption* ri = p.find(82)) {
+        // RFC 3046 §2.0: the option is one instance of at most 255 bytes; relays
+        // may not split it, so a longer one is forged.
+        if (ri->data.size() > 255)
+            return fail("relay agent information (82) of " + std::to_string(ri->data.size()) +
+                            " bytes is longer than 255",
+                        kDhcpOptionsOffset);
+        if (!validRelayInfo(ri->data))
+            return fail("relay agent information (82) has a malformed sub-option", kDhcpOptionsOffset);
+    }
     if (const DhcpOption* mt = p.find(53); mt && mt->data.size() != 1)
         return fail("DHCP message type (53) must be one byte", kDhcpOptionsOffset);
     r.packet = std::move(p);

@@ -241,6 +241,14 @@ void Dhcp4Processor::leasesLoaded() {
     store_.forEach([this](const Lease& l) { rules_->billingChanged(nullptr, &l); });
 }
 
+// ISC's line, but rate-limited: forged giaddrs cost a log line each otherwise.
+void Dhcp4Processor::logUnknownSegment(const std::string& msg) {
+    uint64_t suppressed = 0;
+    if (!unknownSegmentLog_.allow(clock_.now(), suppressed)) return;
+    common::logInfo(msg + ": unknown network segment" +
+                    (suppressed ? " (" + std::to_string(suppressed) + " more such packets not logged)" : ""));
+}
+
 void Dhcp4Processor::changed(Lease& l) {
     sink_.leaseChanged(l);
     if (l.pool && l.pool->failover && failover_) failover_->leaseChanged(l);
@@ -314,7 +322,7 @@ Outcome Dhcp4Processor::discover(const Packet4& p, const Ingress& in, Client& c)
     Lease* lease = c.net ? findClientLease(c, c.net) : nullptr;
     std::string msg = "DHCPDISCOVER from " + who(p, lease) + "via " + via(p, in);
     if (!c.net) {
-        common::logInfo(msg + ": unknown network segment");
+        logUnknownSegment(msg);
         ++stats_.ignored;
         return {};
     }
@@ -599,7 +607,8 @@ Outcome Dhcp4Processor::inform(const Packet4& p, const Ingress& in, Client& c) {
 Outcome Dhcp4Processor::bootp(const Packet4& p, const Ingress& in, Client& c) {
     std::string msg = "BOOTREQUEST from " + c.hw.str() + " via " + via(p, in);
     if (!c.net) {
-        common::logInfo(msg + ": unknown network segment");
+        logUnknownSegment(msg);
+        ++stats_.ignored;
         return {};
     }
     for (const conf::Host* h : c.hosts)

@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "common/dhcp_packet.h"
+#include "common/log.h"
 #include "conf/config.h"
 #include "server/failover_port.h"
 #include "server/lease_store.h"
@@ -111,6 +112,7 @@ private:
     void abandon(Lease& l, const std::string& why);
     void changed(Lease& l);
     void unbill(LeaseRecord& r);
+    void logUnknownSegment(const std::string& msg);
     uint32_t serverIdFor(const Client& c, const Ingress& in, const ScopeChain& chain) const;
     std::string via(const common::Packet4& p, const Ingress& in) const;
     std::string who(const common::Packet4& p, const Lease* l) const;
@@ -127,6 +129,7 @@ private:
     /// Addresses that stayed silent to a ping lately: not pinged again for a while.
     std::unordered_map<uint32_t, common::Time> pingedClean_;
     std::vector<Lease*> scratch_;
+    common::RateLimiter unknownSegmentLog_{20, 60};
 };
 
 }  // namespace tandem::server

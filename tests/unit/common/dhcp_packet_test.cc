@@ -235,6 +235,15 @@ public:
         check(request(1, {52, 1, 7, 255}), 240, "overload (52)");
         check(request(1, {82, 4, 1, 9, 'a', 'b', 255}), 240, "relay agent information");
         check(request(1, {53, 2, 1, 1, 255}), 240, "message type (53)");
+        // Option 82 repeated to 300 bytes: joined per RFC 3396, then refused as forged.
+        std::vector<uint8_t> big;
+        for (int i = 0; i < 2; ++i) {
+            big.push_back(82);
+            big.push_back(150);
+            for (int j = 0; j < 50; ++j) big.insert(big.end(), {9, 1, 'x'});
+        }
+        big.push_back(255);
+        check(request(1, big), 240, "longer than 255");
         Bytes overloaded = request(1, {52, 1, 1, 255});
         overloaded[108] = 12;
         overloaded[109] = 200;  // runs past the end of the file field
