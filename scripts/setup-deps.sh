@@ -27,6 +27,7 @@ TEST_PKGS=(
     isc-dhcp-relay kea-admin   # integration: dhcrelay, perfdhcp
     dhcpcd-base busybox        # integration: dhcpcd without its service, udhcpc
     tcpdump                    # integration: DHCPACK capture (crash.sh)
+    strace                     # integration: syscall order of commits and ACKs (durability.sh)
 )
 
 # What scripts/demo.sh runs besides the build: namespaces, ISC's client and relay.

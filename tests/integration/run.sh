@@ -20,8 +20,7 @@ set -u
 export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
-# The lead engineer's lease-file interop test goes in interop.sh: add it here.
-ALL_TESTS=(basic relay restart crash)
+ALL_TESTS=(basic relay restart crash interop durability startup)
 TIMEOUT=${TD_TEST_TIMEOUT:-300}
 export SERVER=${SERVER:-/usr/sbin/dhcpd}
 CI=${CI:-}
