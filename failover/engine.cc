@@ -34,7 +34,9 @@ bool samePeer(const conf::FailoverPeer& a, const conf::FailoverPeer& b) {
            a.mclt == b.mclt && a.split == b.split && a.hba == b.hba &&
            a.loadBalanceMaxSeconds == b.loadBalanceMaxSeconds && a.autoPartnerDown == b.autoPartnerDown &&
            a.maxLeaseMisbalance == b.maxLeaseMisbalance && a.maxLeaseOwnership == b.maxLeaseOwnership &&
-           a.minBalance == b.minBalance && a.maxBalance == b.maxBalance;
+           a.minBalance == b.minBalance && a.maxBalance == b.maxBalance && a.tls.certificate.value == b.tls.certificate.value &&
+           a.tls.key.value == b.tls.key.value && a.tls.ca.value == b.tls.ca.value &&
+           a.tls.peerName.value == b.tls.peerName.value;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "common/ipv4.h"
 #include "common/log.h"
+#include "failover/tls_link.h"
 
 namespace tandem::failover {
 
@@ -96,6 +97,11 @@ bool LinkManager::add(Relationship& rel, std::string& error) {
     e->localAddress = *local;
     e->peerAddress = *peer;
     e->localPort = c.port;
+    // Each relationship its own transport: an accepted socket gets the TLS
+    // setting of the peer it belongs to, even on a shared listener. Key files
+    // are read here, before privileges are dropped.
+    e->factory = c.tls.enabled() ? makeLinkFactory(c, error) : factory_;
+    if (!e->factory) return false;
     Entry* entry = e.get();
 
     ListenerKey key{*local, c.port};
@@ -140,7 +146,7 @@ void LinkManager::adopt(Entry& e, ConnectedSocket socket) {
     lp.maxResponseDelayMs = uint64_t(e.rel->config().maxResponseDelay) * 1000;
     std::unique_ptr<PeerLink> link;
     try {
-        link = factory_(loop_, clock_, std::move(socket), lp);
+        link = e.factory(loop_, clock_, std::move(socket), lp);
     } catch (const std::exception& ex) {
         common::logError("failover peer " + e.rel->name() + ": cannot set up the connection: " + ex.what());
         return;

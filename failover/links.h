@@ -45,6 +45,7 @@ private:
         Relationship* rel = nullptr;
         uint32_t localAddress = 0, peerAddress = 0;
         uint16_t localPort = 0;
+        LinkFactory factory;  ///< plain TCP, or TLS when the peer block asks for it
         std::unique_ptr<PeerConnector> connector;
         std::list<std::unique_ptr<Adapter>> links;
     };
