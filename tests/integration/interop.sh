@@ -31,7 +31,7 @@
 ISC=${ISC_DHCPD:-/usr/sbin/dhcpd}
 LOAD_SECS=${IX_LOAD_SECS:-2}
 LEASE_TIME=600
-SHORT=4 # the lease time of the two clients whose leases expire
+SHORT=5 # the lease time of the two clients whose leases expire
 
 td_plan 21
 td_require ip timeout python3 dhclient busybox perfdhcp "$ISC"
@@ -189,20 +189,21 @@ EOF
         td_diag_file "$TD_WORK/perfdhcp$d.log"
     fi
 
-    # The second short lease, just before the stop: it expires while no server
-    # runs, so the reader's own expiry at start-up meets it.
-    if td_udhcpc "sx$d" c7 eth0; then s2=$TD_ADDR t_s2=$(now); fi
-
-    # 4: what the writer's file says, before anyone rewrites it. The first short
-    # lease has expired under the writer by now (it got it before the rest).
+    # The first short lease has expired under the writer by now (it got it
+    # before the rest); its expiry is written soon after.
     local st
     for _ in $(seq 80); do
         st=$(py lease "$leases" "${s1:-none}" 2>/dev/null)
         case $st in state=free* | state=expired*) break ;; esac
         sleep 0.1
     done
+    # The second short lease, just before the stop: it expires while no server
+    # runs, so the reader's own expiry at start-up meets it.
     td_dhclient_stop "dh$d"
+    if td_udhcpc "sx$d" c7 eth0; then s2=$TD_ADDR t_s2=$(now); fi
     td_server_stop "w$d"
+
+    # 4: what the writer's file says, before anyone rewrites it.
     cp "$leases" "$TD_WORK/d$d.before"
     if out=$(py expect "$leases" \
         "$a1:state=active,hw=ethernet $(mac "$d" 1),uid=hex:$(cid "$d"),hostname=ix-dhclient-$d" \

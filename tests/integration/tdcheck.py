@@ -904,7 +904,7 @@ def sent_buffers(name, args, ret):
 
 def trace_events(trace, leases):
     """The lease-file writes, syncs and DHCPACK sends of a trace, in order:
-    ("block", line, path, addr, rec), ("sync", line, path),
+    ("block", line, path, addr, rec), ("sync", start line, end line, path),
     ("ack", line, time, yiaddr, chaddr, lease time, how), ("cut", line, path)."""
     lease_path = os.path.realpath(leases)
     is_lease_file = re.compile(re.escape(lease_path) + r"(\.\d+)?$").match
@@ -918,7 +918,7 @@ def trace_events(trace, leases):
             continue
         if name in ("fdatasync", "fsync"):
             if is_lease_file(what):
-                events.append(("sync", end, what))
+                events.append(("sync", start, end, what))
             continue
         if name in ("write", "writev", "pwrite64") and is_lease_file(what):
             strs = list(STRACE_STR.finditer(args))
@@ -954,17 +954,21 @@ def trace_events(trace, leases):
 def check_durable(events, slack=2.0):
     """(checked, violations): checked holds (ACK line, address, (block line,
     path, sync line)) for each ACK covered by the first sync of a lease-file
-    path after a write of a block of its address to that path, active, for its
-    client, ending no earlier than the ACK promised (less slack), when that sync
-    came before the ACK. One send call may carry several ACKs."""
+    path begun after a write of a block of its address to that path (active,
+    for its client, ending no earlier than the ACK promised, less slack) had
+    returned, when that sync returned before the send began. Threads may
+    interleave: a write returns, a sync begins and returns, a send begins, in
+    the order strace saw them, which is the order they happened in (a traced
+    thread stops at each system call until strace has printed it). One send
+    call may carry several ACKs."""
     blocks = {}      # addr -> [(line, path, rec)]
-    syncs = {}       # path -> [line, ...] in order
+    syncs = {}       # path -> [(start line, end line), ...] in order
     checked, bad = [], []
     for ev in events:
         if ev[0] == "block":
             blocks.setdefault(ev[3], []).append((ev[1], ev[2], ev[4]))
         elif ev[0] == "sync":
-            syncs.setdefault(ev[2], []).append(ev[1])
+            syncs.setdefault(ev[3], []).append((ev[1], ev[2]))
         elif ev[0] == "cut":
             bad.append("line %d: a write to %s cut short in the trace (raise strace -s)" % (ev[1], ev[2]))
         elif ev[0] == "ack":
@@ -982,9 +986,9 @@ def check_durable(events, slack=2.0):
                 continue
             found = None
             for bl, p, _ in cands:
-                s = next((s for s in syncs.get(p, []) if s > bl), None)
-                if s is not None and s < line:
-                    found = (bl, p, s)
+                s = next((s for s in syncs.get(p, []) if s[0] > bl), None)
+                if s is not None and s[1] < line:
+                    found = (bl, p, s[1])
                     break
             if found is None:
                 bl, p, _ = cands[-1]
@@ -1031,27 +1035,23 @@ def cmd_nosync(args):
     sync_lines = {}
     for e in events:
         if e[0] == "sync":
-            sync_lines.setdefault(e[2], []).append(e[1])
+            sync_lines.setdefault(e[3], []).append((e[1], e[2]))
     victim = None
     middle = checked[len(checked) // 2][0] if checked else 0
     for line, _, (bl, p, s) in sorted(checked, key=lambda x: abs(x[0] - middle)):
-        if sum(1 for x in sync_lines[p] if bl < x < line) == 1:
-            victim = (line, bl, p, s)
+        between = [x for x in sync_lines[p] if bl < x[0] and x[1] < line]
+        if len(between) == 1:
+            victim = (line, bl, p, between[0])
             break
     if victim is None:
         sys.stderr.write("no DHCPACK with exactly one sync between its lease write and its send\n")
         return 1
-    line, bl, p, s = victim
-    # The sync's own line, and its start if it was cut in two (<unfinished ...>).
-    drop = {s}
+    line, bl, p, (s0, s) = victim
+    # The sync's line, or both halves of it if strace cut it in two
+    # (<unfinished ...> and <... resumed>).
+    drop = {s0, s}
     with open(args[0], encoding="latin-1") as f:
         lines = f.readlines()
-    pid = lines[s - 1].split(None, 1)[0]
-    if "resumed>" in lines[s - 1]:
-        for k in range(s - 2, -1, -1):
-            if lines[k].startswith(pid + " ") and lines[k].rstrip().endswith("<unfinished ...>"):
-                drop.add(k + 1)
-                break
     for k, text in enumerate(lines, 1):
         sys.stdout.write("\n" if k in drop else text)
     sys.stderr.write("removed the sync at line %d (of %s), the only one between the lease write at line %d "
