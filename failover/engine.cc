@@ -81,13 +81,17 @@ bool FailoverEngine::configure(std::string& error) {
     return true;
 }
 
-bool FailoverEngine::start(std::string& error) {
+void FailoverEngine::restore() {
     for (auto& rel : relationships_) {
         const conf::FailoverPeerState* saved = nullptr;
         for (const auto& s : server_.savedFailoverStates())
             if (s.name == rel->name()) saved = &s;
-        rel->start(saved);
+        rel->restore(saved);
     }
+}
+
+bool FailoverEngine::start(std::string& error) {
+    for (auto& rel : relationships_) rel->start();
     if (links_) {
         for (auto& rel : relationships_)
             if (!links_->add(*rel, error)) return false;

@@ -35,7 +35,10 @@ public:
     /// peer has no pool.
     bool configure(std::string& error);
     bool empty() const { return relationships_.empty(); }
-    /// @brief After the lease file is read: enter startup from the saved states, listen, connect.
+    /// @brief After the lease file is read: take each relationship's saved state, so
+    /// that the start-up rewrite writes it back (call before Server::compactLeases).
+    void restore();
+    /// @brief Enter startup from the restored states, listen, connect.
     bool start(std::string& error);
     /// @brief ISC's failover sanity check on a configuration: every peer has pools.
     static bool check(const conf::Config& config, std::string& error);

@@ -175,7 +175,7 @@ void Relationship::logService() {
 
 // ---------------------------------------------------------------- start and links
 
-void Relationship::start(const conf::FailoverPeerState* saved) {
+void Relationship::restore(const conf::FailoverPeerState* saved) {
     const Time now = host_.clock().now();
     if (saved) {
         me_ = stateFromString(saved->myState).value_or(FailoverState::Recover);
@@ -193,8 +193,14 @@ void Relationship::start(const conf::FailoverPeerState* saved) {
         stos_ = now;
     }
     saved_ = me_;
+}
+
+void Relationship::start(const conf::FailoverPeerState* saved) {
+    restore(saved);
     decideAndApply(Event::start());
 }
+
+void Relationship::start() { decideAndApply(Event::start()); }
 
 void Relationship::linkUp(LinkPort* link) {
     // Several connections may be up at once (both servers connect to each other);

@@ -99,7 +99,11 @@ public:
     }
     const std::vector<server::PoolState*>& pools() const { return pools_; }
 
-    /// @brief Enter startup from the state the lease file recorded (none: recover).
+    /// @brief Take the state the lease file recorded (none: recover), without acting on it yet.
+    void restore(const conf::FailoverPeerState* saved);
+    /// @brief Enter startup from the restored state.
+    void start();
+    /// @brief restore() then start().
     void start(const conf::FailoverPeerState* saved);
     /// @brief A TCP connection to the peer is up (either direction). The handshake on it
     /// decides whether it becomes the link; the loser is refused as ISC refuses it.

@@ -237,6 +237,18 @@ Outcome Dhcp4Processor::ackLease(const Packet4& p, const Ingress& in, Client& c,
                 }
                 rules_->billingChanged(&before, &rec);
                 rules_->commitHandlers(params, rec, p, now);
+                // ISC's ack_lease keeps the client's vendor class with the binding.
+                if (const auto* vc = p.find(60)) {
+                    common::LeaseVariable v;
+                    v.name = "vendor-class-identifier";
+                    v.data.assign(vc->data.begin(), vc->data.end());
+                    auto& vars = rec.ext().variables;
+                    auto it = std::find_if(vars.begin(), vars.end(), [](const common::LeaseVariable& x) {
+                        return x.name == "vendor-class-identifier";
+                    });
+                    if (it != vars.end()) *it = v;
+                    else vars.push_back(v);
+                }
             });
             changed(*lease);
             o.kind = Outcome::Kind::SendDurable;

@@ -655,9 +655,9 @@ std::size_t Dhcp4Processor::expire() {
         store_.modify(*l, [&](LeaseRecord& r) {
             rules_->runEvent(r, "expiry", now);
             unbill(r);
+            // ISC keeps `starts` when a binding ends: it is when the client got it.
             r.state = fo ? failover_->expiredState(*l) : BindingState::Free;
             r.next = r.state;
-            r.starts = now;
         });
         changed(*l);
     }

@@ -300,7 +300,9 @@ int main(int argc, char** argv) {
     failover::FailoverEngine engine(loop, clock, srv);
     std::string error;
     if (!engine.configure(error)) fatal(error);
-    if (!srv.loadLeases(error)) fatal(error);
+    if (!srv.readLeases(error)) fatal(error);
+    engine.restore();
+    if (!srv.compactLeases(error)) fatal(error);
     if (!srv.start(error)) fatal(error);
     if (!engine.start(error)) fatal(error);
 

@@ -65,8 +65,7 @@ Server::~Server() {
 
 // ---------------------------------------------------------------- start-up
 
-bool Server::loadLeases(std::string& error) {
-    if (!readLeases(error)) return false;
+bool Server::compactLeases(std::string& error) {
     // ISC expires what is due before the first rewrite.
     processor_->expire();
     auto st = leaseFile_->rewrite(clock_.now());
@@ -163,6 +162,8 @@ bool Server::readLeases(std::string& error) {
     }
     processor_->leasesLoaded();
     kept_.hosts = std::move(contents->hosts);
+    // Hosts written through OMAPI serve like declared ones; rubouts hide theirs.
+    topo_->build(*config_, *store_, &kept_.hosts);
     kept_.classes = std::move(contents->classes);
     kept_.groups = std::move(contents->groups);
     kept_.serverDuid = std::move(contents->serverDuid);
@@ -260,7 +261,7 @@ bool Server::reload(conf::ConfigPtr config, std::string& error) {
         ++moved;
     });
     auto topo = std::make_unique<Topology>();
-    topo->build(*config, *store);
+    topo->build(*config, *store, &kept_.hosts);
 
     // The sockets change only when the interfaces do.
     bool reopen = !sameSockets(served, served_);

@@ -47,10 +47,13 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    /// @brief Read the lease file into the store, expire what is due, and rewrite
-    /// it compacted (ISC's start-up). False with a message on a fatal problem.
-    bool loadLeases(std::string& error);
-    /// @brief -T: read the lease file as loadLeases() does, write the rewrite to
+    /// @brief ISC's start-up in two steps: read the lease file into the store
+    /// (readLeases), then, once failover has taken its saved states, expire what
+    /// is due and rewrite the file compacted (compactLeases). False with a
+    /// message on a fatal problem.
+    bool readLeases(std::string& error);
+    bool compactLeases(std::string& error);
+    /// @brief -T: read the lease file as readLeases() does, write the rewrite to
     /// `<file>.<time>` and delete it, touching nothing else.
     bool testLeases(std::string& error);
     /// @brief Open sockets and timers. False with ISC's wording on failure.
@@ -63,7 +66,7 @@ public:
     /// @brief Commit whatever is pending, then stop the loop.
     void shutdown();
 
-    /// @brief Let failover into the server (before loadLeases).
+    /// @brief Let failover into the server (before readLeases).
     void setFailover(FailoverPort* port) { failover_ = port; }
     void setSnapshotExtras(SnapshotExtras extras) { extras_ = std::move(extras); }
     /// @brief The failover state blocks the lease file held at start (last one per peer).
@@ -120,7 +123,6 @@ private:
     void onExpiryTimer();
     void armExpiry();
     void maybeRewrite();
-    bool readLeases(std::string& error);
     /// Writes the database in ISC's rewrite order to anything with the SnapshotWriter calls.
     template <typename Sink>
     void snapshotTo(Sink& w);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/ipv4.h"
+
 namespace tandem::server {
 
 namespace {
@@ -26,7 +28,8 @@ std::string hwKey(uint8_t htype, const std::vector<uint8_t>& bytes) {
 
 }  // namespace
 
-void Topology::build(const conf::Config& config, LeaseStore& store) {
+void Topology::build(const conf::Config& config, LeaseStore& store,
+                     const std::vector<conf::LeaseFileHost>* leaseFileHosts) {
     config_ = &config;
     global_ = config.global.get();
     subnets_.clear();
@@ -51,7 +54,42 @@ void Topology::build(const conf::Config& config, LeaseStore& store) {
             if (s.network == &net) ni.subnets.push_back(&s);
         networks_.push_back(std::move(ni));
     }
-    for (const auto& h : config.hosts) {
+    std::vector<const conf::Host*> hosts;
+    auto deleted = [&](const std::string& name) {
+        if (!leaseFileHosts) return false;
+        for (const auto& lh : *leaseFileHosts)
+            if (lh.deleted && lh.name == name) return true;
+        return false;
+    };
+    for (const auto& h : config.hosts)
+        if (!deleted(h.name)) hosts.push_back(&h);
+    dynamicHosts_.clear();
+    if (leaseFileHosts)
+        for (const auto& lh : *leaseFileHosts) {
+            if (lh.deleted) continue;
+            auto h = std::make_unique<conf::Host>();
+            h->name = lh.name;
+            h->where = lh.where;
+            if (!lh.hw.empty()) {
+                h->htype = lh.hw.htype;
+                h->hwaddr.assign(lh.hw.bytes.begin(), lh.hw.bytes.begin() + lh.hw.len);
+            }
+            h->clientId.assign(lh.uid.begin(), lh.uid.end());
+            for (const auto& a : lh.fixedAddresses) {
+                conf::AddressRef ref;
+                if (auto ip = common::parseIpv4(a)) ref.addr = *ip;
+                else ref.hostname = a;  // names are not resolved while serving
+                h->fixedAddresses.push_back(ref);
+            }
+            auto scope = std::make_shared<conf::Scope>();
+            scope->parent = config.global;
+            scope->kind = "host";
+            h->scope = scope;
+            hosts.push_back(h.get());
+            dynamicHosts_.push_back(std::move(h));
+        }
+    for (const conf::Host* hp : hosts) {
+        const conf::Host& h = *hp;
         if (!h.clientId.empty()) hostsByUid_[std::string(h.clientId.begin(), h.clientId.end())].push_back(&h);
         if (!h.hwaddr.empty()) hostsByHw_[hwKey(h.htype.value_or(1), h.hwaddr)].push_back(&h);
         if (!h.hostIdOption.empty()) hostsById_.push_back(&h);

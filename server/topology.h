@@ -15,6 +15,7 @@
 #include "common/dhcp_packet.h"
 #include "common/lease_record.h"
 #include "conf/config.h"
+#include "conf/lease_reader.h"
 #include "server/lease_store.h"
 
 namespace tandem::server {
@@ -37,7 +38,10 @@ struct NetworkInfo {
 class Topology {
 public:
     /// @brief Index `config`; pools come from `store`, which must be built from the same config.
-    void build(const conf::Config& config, LeaseStore& store);
+    /// `leaseFileHosts` (OMAPI's host blocks from the lease file) add dynamic hosts, and
+    /// their `deleted;` rubouts hide declared hosts of the same name, as in ISC.
+    void build(const conf::Config& config, LeaseStore& store,
+               const std::vector<conf::LeaseFileHost>* leaseFileHosts = nullptr);
 
     /// @brief The most specific subnet containing `addr`, or nullptr.
     const SubnetInfo* subnetFor(uint32_t addr) const;
@@ -66,6 +70,7 @@ private:
     std::unordered_map<std::string, std::vector<const conf::Host*>> hostsByHw_;
     std::vector<const conf::Host*> hostsById_;  ///< hosts with host-identifier option
     const conf::Config* config_ = nullptr;
+    std::vector<std::unique_ptr<conf::Host>> dynamicHosts_;
     mutable std::unordered_map<uint64_t, ScopeChain> chains_;
 };
 
