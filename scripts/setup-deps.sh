@@ -28,6 +28,8 @@ TEST_PKGS=(
     dhcpcd-base busybox        # integration: dhcpcd without its service, udhcpc
     tcpdump                    # integration: DHCPACK capture (crash.sh)
     strace                     # integration: syscall order of commits and ACKs (durability.sh)
+    debhelper devscripts dpkg-dev fakeroot lintian   # check-deb.sh: build and lint the .deb
+    systemd                    # check-deb.sh: systemd-analyze, systemd-tmpfiles
 )
 
 # What scripts/demo.sh runs besides the build: namespaces, ISC's client and relay.

@@ -10,6 +10,8 @@
 #   5. build-fuzz/          clang --enable-fuzzing: every fuzz/fuzz_* program
 #                           for FUZZ_SECONDS (60) on a copy of its seeds
 #   6. man pages            mandoc -Tlint; examples/ against ISC dhcpd -t
+#   7. Debian package       scripts/check-deb.sh: build the .deb, lintian,
+#                           install, check, purge (build-deb/)
 #
 # No stage stops the others. Every TAP line of a test suite counts as one case
 # (the # PASS/# FAIL/# XPASS/# ERROR totals of each test-suite.log), every other
@@ -321,6 +323,18 @@ if [ -x /usr/sbin/dhcpd ]; then
         done' _ "$ROOT" || true
 else
     case_missing "examples accepted by ISC dhcpd -t" "/usr/sbin/dhcpd (isc-dhcp-server)"
+fi
+
+# ---- 7. the Debian package -------------------------------------------------
+
+# Builds the .deb from a copy of the tree, lints it, installs it, checks it
+# (files, man pages, the unit and its sandbox in a network namespace) and
+# purges it: one case here, one TAP line per check in its log.
+if missing=$(need dpkg-buildpackage dh fakeroot lintian); then
+    step "debian package (scripts/check-deb.sh)" 900 "$LOGS/check-deb.log" \
+        env JOBS="$JOBS" bash scripts/check-deb.sh || true
+else
+    case_missing "debian package (scripts/check-deb.sh)" "$missing"
 fi
 
 # ---- summary ---------------------------------------------------------------

@@ -2,10 +2,16 @@
 
 #include <cstdlib>
 
+#include "config.h"
+
 namespace tandem::server {
 
 std::optional<CommandLine> parseCommandLine(const std::vector<std::string>& args, CommandLineError& error) {
     CommandLine cl;
+    // The paths configure was given (--sysconfdir, --localstatedir); the
+    // header's values are what a build for /etc and /var gets.
+    cl.configFile = TANDEM_SYSCONFDIR "/tandem/dhcpd.conf";
+    cl.leaseFile = TANDEM_LOCALSTATEDIR "/lib/tandem/dhcpd.leases";
     auto value = [&](std::size_t& i, std::string& out) {
         if (i + 1 >= args.size()) {
             error.message = args[i] + " needs a value";

@@ -1,6 +1,7 @@
 // ISC dhcpd's command line as tandemd reads it.
 #include <cppunit/extensions/HelperMacros.h>
 
+#include "config.h"
 #include "server/cmdline.h"
 
 using namespace tandem::server;
@@ -22,12 +23,12 @@ class CommandLineTest : public CppUnit::TestFixture {
     }
 
 public:
-    // With no arguments, Tandem's own paths are used.
+    // With no arguments, Tandem's own paths under configure's --sysconfdir and --localstatedir are used.
     void testDefaults() {
         auto cl = parse({});
         CPPUNIT_ASSERT(cl);
-        CPPUNIT_ASSERT_EQUAL(std::string("/etc/tandem/dhcpd.conf"), cl->configFile);
-        CPPUNIT_ASSERT_EQUAL(std::string("/var/lib/tandem/dhcpd.leases"), cl->leaseFile);
+        CPPUNIT_ASSERT_EQUAL(std::string(TANDEM_SYSCONFDIR "/tandem/dhcpd.conf"), cl->configFile);
+        CPPUNIT_ASSERT_EQUAL(std::string(TANDEM_LOCALSTATEDIR "/lib/tandem/dhcpd.leases"), cl->leaseFile);
         CPPUNIT_ASSERT_EQUAL(std::string("/run/tandemd.pid"), cl->pidFile);
         CPPUNIT_ASSERT(!cl->foreground && !cl->testConfig);
     }
