@@ -59,6 +59,7 @@ public:
     void fixedAddress(const Stmt& s, Frame& f);
     void interfaceStmt(const Stmt& s, Frame& f);
     void serverDuid(const Stmt& s, Frame& f);
+    void metricsListen(const Stmt& s, Frame& f);  // parameters.cc; Tandem only
     void parameter(const Stmt& s, Frame& f);
     void executable(const Stmt& s, Frame& f);
     void finish();
@@ -116,6 +117,10 @@ public:
 };
 
 const char* exprTypeName(ExprType t);
+
+/// `metrics-listen` must be written in the file tandemd was started with, not in
+/// one it includes (parameters.cc; loadConfig and loadConfigText call it).
+void checkMetricsListenFile(const Config& config, const std::string& mainFile, common::DiagnosticSink& sink);
 
 // Small helpers shared by the builder's files.
 inline const char* ctxName(Builder::Ctx c) {

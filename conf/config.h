@@ -203,6 +203,14 @@ struct Key {
     Location where;
 };
 
+/// @brief `metrics-listen ADDRESS [port N];` (Tandem only, top level of the server's own
+/// file): where the Prometheus endpoint listens. ISC dhcpd rejects the statement.
+struct MetricsListen {
+    uint32_t address = 0;  ///< IPv4, host byte order
+    uint16_t port = 9167;
+    Location where;        ///< of the statement
+};
+
 /// @brief A feature that is read but not acted on yet; `-t` and start-up warn about each.
 struct Unsupported {
     std::string what;
@@ -221,6 +229,7 @@ public:
     std::vector<FailoverPeerState> failoverStates;
     std::vector<Key> keys;
     std::vector<Unsupported> unsupported;
+    std::optional<MetricsListen> metricsListen;  ///< none: no metrics endpoint (the default)
     std::vector<std::string> files;  ///< every file read, the main one first
 
     const FailoverPeer* findFailoverPeer(const std::string& name) const;

@@ -616,13 +616,16 @@ ConfigPtr loadConfig(const std::string& path, common::DiagnosticSink& sink) {
     auto cfg = Builder(sink).build(stmts);
     cfg->files.push_back(path);
     checkFailoverTlsFiles(*cfg, sink);  // reads files, so here and not in the builder
+    checkMetricsListenFile(*cfg, path, sink);
     return cfg;
 }
 
 ConfigPtr loadConfigText(const std::string& text, const std::string& name, common::DiagnosticSink& sink) {
     Driver drv(sink);
     StmtList stmts = drv.parseString(text, name);
-    return Builder(sink).build(stmts);
+    auto cfg = Builder(sink).build(stmts);
+    checkMetricsListenFile(*cfg, name, sink);
+    return cfg;
 }
 
 const Parameter* Scope::findParam(const std::string& name) const {

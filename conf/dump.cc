@@ -60,6 +60,8 @@ public:
     void run() {
         line(0, "global");
         scope(*c_.global, 1);
+        if (const auto& m = c_.metricsListen)
+            line(0, "metrics-listen " + ipv4String(m->address) + " port " + std::to_string(m->port));
         for (const auto& p : c_.failoverPeers) peer(p);
         for (const auto& st : c_.failoverStates) {
             line(0, "failover-state " + quoteIfNeeded(st.name));

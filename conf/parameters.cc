@@ -29,6 +29,7 @@ void Builder::simple(const Stmt& s, Frame& f) {
     if (word == "fixed-address") return fixedAddress(s, f);
     if (word == "interface") return interfaceStmt(s, f);
     if (word == "server-duid") return serverDuid(s, f);
+    if (word == "metrics-listen") return metricsListen(s, f);
     if (word == "failover") return failoverReference(s, f);
     if (word == "subclass") return subclassDecl(s, f, nullptr);
     if (word == "host-identifier") {
@@ -465,6 +466,58 @@ void Builder::serverDuid(const Stmt& s, Frame& /*f*/) {
     } else {
         error(type.where, "DUID type of LLT, EN, or LL expected");
     }
+}
+
+// ---------------------------------------------------------------- metrics-listen
+
+// Tandem's own statement, unknown to ISC dhcpd: an ISC peer reading it refuses
+// to start, so it belongs at the top level of the file only this server reads.
+void Builder::metricsListen(const Stmt& s, Frame& f) {
+    if (f.ctx != Ctx::Root) {
+        error(s.where, std::string("metrics-listen is allowed only at the top level, not in ") + ctxName(f.ctx));
+        return;
+    }
+    if (config_->metricsListen) {
+        error(s.where, "metrics-listen given twice (first at " + config_->metricsListen->where.str() + ")");
+        return;
+    }
+    if (s.atoms.empty()) {
+        error(endOf(s), "expecting an IPv4 address after metrics-listen");
+        return;
+    }
+    MetricsListen m;
+    m.where = s.where;
+    const Atom& a = s.atoms[0];
+    auto ip = a.kind == Atom::Kind::Word ? parseIpv4(a.text) : std::nullopt;
+    if (!ip) {
+        // A name would have to be looked up before the socket can be bound, and
+        // `-t` must work offline: an address only.
+        error(a.where, "metrics-listen needs an IPv4 address, not " + describe(a));
+        return;
+    }
+    m.address = *ip;
+    if (s.atoms.size() > 1) {
+        if (s.atoms[1].kind != Atom::Kind::Word || !iequals(s.atoms[1].text, "port")) {
+            error(s.atoms[1].where, "unexpected " + describe(s.atoms[1]) + " after the address; expecting `port` or ';'");
+            return;
+        }
+        auto port = number(s, 2, 65535, "a port number");
+        if (!port) return;
+        if (*port == 0) {
+            error(s.atoms[2].where, "metrics-listen port 0 is not a port (1 to 65535)");
+            return;
+        }
+        if (!expectAtoms(s, 3, "the port number")) return;
+        m.port = static_cast<uint16_t>(*port);
+    }
+    config_->metricsListen = m;
+}
+
+void checkMetricsListenFile(const Config& config, const std::string& mainFile, common::DiagnosticSink& sink) {
+    if (!config.metricsListen || config.metricsListen->where.fileName() == mainFile) return;
+    sink.error(config.metricsListen->where,
+               "metrics-listen is allowed only in the file tandemd reads first (" + mainFile +
+                   "), not in one it includes: a file shared with an ISC dhcpd peer must not carry it");
 }
 
 }  // namespace tandem::conf

@@ -2,6 +2,11 @@
 // misplaced or malformed one is reported at its line with ISC's meaning.
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
 #include "test_util.h"
 
 using namespace tandem;
@@ -34,6 +39,10 @@ class DeclarationsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testUnsupportedFeaturesWarn);
     CPPUNIT_TEST(testErrorsAreAllReportedUpToCap);
     CPPUNIT_TEST(testIpv6DeclarationsRefused);
+    CPPUNIT_TEST(testMetricsListen);
+    CPPUNIT_TEST(testMetricsListenOnlyAtTopLevel);
+    CPPUNIT_TEST(testMetricsListenMalformed);
+    CPPUNIT_TEST(testMetricsListenOnlyInTheMainFile);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -294,6 +303,102 @@ public:
     void testIpv6DeclarationsRefused() {
         TANDEM_ASSERT_REJECTS("range6 2001::/64;\n", 1, "DHCPv4 only");
         TANDEM_ASSERT_REJECTS("subnet6 2001::/64 { }\n", 1, "DHCPv4 only");
+    }
+
+    // metrics-listen (Tandem only) is off unless written; the port defaults to 9167.
+    void testMetricsListen() {
+        auto none = test::parse("authoritative;\n");
+        CPPUNIT_ASSERT(!none->config->metricsListen);
+        auto p = test::parse("authoritative;\n  metrics-listen 127.0.0.1 port 9100;\n");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(p->allText(), std::size_t(0), p->errors());
+        CPPUNIT_ASSERT(p->config->metricsListen);
+        CPPUNIT_ASSERT_EQUAL(0x7f000001u, p->config->metricsListen->address);
+        CPPUNIT_ASSERT_EQUAL(uint16_t(9100), p->config->metricsListen->port);
+        CPPUNIT_ASSERT_EQUAL(std::string("test.conf:2:3"), p->config->metricsListen->where.str());
+        auto d = test::parse("METRICS-LISTEN 0.0.0.0;\n");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(d->allText(), std::size_t(0), d->errors());
+        CPPUNIT_ASSERT_EQUAL(0u, d->config->metricsListen->address);
+        CPPUNIT_ASSERT_EQUAL(uint16_t(9167), d->config->metricsListen->port);
+    }
+
+    // Anywhere but the top level is an error at the statement's line and column.
+    void testMetricsListenOnlyAtTopLevel() {
+        const char* const bodies[] = {
+            "subnet 10.0.0.0 netmask 255.0.0.0 {\n  metrics-listen 127.0.0.1;\n}\n",
+            "shared-network n {\n  metrics-listen 127.0.0.1;\n}\n",
+            "group {\n  metrics-listen 127.0.0.1;\n}\n",
+            "host h {\n  metrics-listen 127.0.0.1;\n}\n",
+            "class \"c\" {\n  metrics-listen 127.0.0.1;\n}\n",
+            "if option host-name = \"x\" {\n  metrics-listen 127.0.0.1;\n}\n",
+            "failover peer \"p\" {\n  metrics-listen 127.0.0.1;\n}\n",
+        };
+        for (const char* text : bodies) {
+            auto p = test::parse(text);
+            std::string e = p->firstError();
+            CPPUNIT_ASSERT_MESSAGE(std::string(text) + " was accepted", p->errors() > 0);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(text, std::string("2:3"), e.substr(0, 3));
+            CPPUNIT_ASSERT_MESSAGE(text, !p->config->metricsListen);
+        }
+        TANDEM_ASSERT_REJECTS("subnet 10.0.0.0 netmask 255.0.0.0 {\n  metrics-listen 127.0.0.1;\n}\n", 2,
+                              "metrics-listen is allowed only at the top level, not in a subnet");
+    }
+
+    // A name, a bad port, port 0, stray words and a second statement are errors at the offending atom.
+    void testMetricsListenMalformed() {
+        auto at = [](const char* text) { return test::parse(text)->firstError(); };
+        CPPUNIT_ASSERT_EQUAL(std::string("1:1: expecting an IPv4 address after metrics-listen"), at("metrics-listen;\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("1:16: metrics-listen needs an IPv4 address, not metrics.example"),
+                             at("metrics-listen metrics.example port 9167;\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("1:16: metrics-listen needs an IPv4 address, not \"127.0.0.1\""),
+                             at("metrics-listen \"127.0.0.1\";\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("1:16: metrics-listen needs an IPv4 address, not 127.0.0.256"),
+                             at("metrics-listen 127.0.0.256;\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("1:26: unexpected 9167 after the address; expecting `port` or ';'"),
+                             at("metrics-listen 127.0.0.1 9167;\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("1:26: expecting a port number after metrics-listen"),
+                             at("metrics-listen 127.0.0.1 port;\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("1:31: 65536 is out of range for a port number (at most 65535)"),
+                             at("metrics-listen 127.0.0.1 port 65536;\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("1:31: metrics-listen port 0 is not a port (1 to 65535)"),
+                             at("metrics-listen 127.0.0.1 port 0;\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("1:31: expecting a port number, not http"),
+                             at("metrics-listen 127.0.0.1 port http;\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("1:36: unexpected tls after the port number; expecting ';'"),
+                             at("metrics-listen 127.0.0.1 port 9167 tls;\n"));
+        auto twice = test::parse("metrics-listen 127.0.0.1;\nmetrics-listen 127.0.0.2 port 1;\n");
+        CPPUNIT_ASSERT_EQUAL(std::string("2:1: metrics-listen given twice (first at test.conf:1:1)"), twice->firstError());
+        CPPUNIT_ASSERT_EQUAL(0x7f000001u, twice->config->metricsListen->address);  // the first stays
+    }
+
+    // Written in a file that the main one includes (a master file an ISC peer may share), it is refused there.
+    void testMetricsListenOnlyInTheMainFile() {
+        char dir[] = "/tmp/tandem-conf-XXXXXX";
+        CPPUNIT_ASSERT(::mkdtemp(dir));
+        const std::string main = std::string(dir) + "/host.conf", master = std::string(dir) + "/master.conf";
+        auto write = [](const std::string& path, const std::string& text) { std::ofstream(path) << text; };
+        write(master, "ddns-update-style none;\nmetrics-listen 127.0.0.1;\n");
+        write(main, "authoritative;\ninclude \"" + master + "\";\n");
+        common::DiagnosticSink sink;
+        auto cfg = conf::loadConfig(main, sink);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), sink.errorCount());
+        const auto& d = sink.all().back();
+        CPPUNIT_ASSERT_EQUAL(master + ":2:1", d.where.str());
+        CPPUNIT_ASSERT_EQUAL("metrics-listen is allowed only in the file tandemd reads first (" + main +
+                                 "), not in one it includes: a file shared with an ISC dhcpd peer must not carry it",
+                             d.message);
+        // In the host's own file, before or after the include, it is fine.
+        write(master, "ddns-update-style none;\n");
+        for (const std::string& text : {"metrics-listen 127.0.0.1 port 9167;\ninclude \"" + master + "\";\n",
+                                        "include \"" + master + "\";\nmetrics-listen 127.0.0.1 port 9167;\n"}) {
+            write(main, text);
+            common::DiagnosticSink ok;
+            auto good = conf::loadConfig(main, ok);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(text, std::size_t(0), ok.errorCount());
+            CPPUNIT_ASSERT(good->metricsListen);
+        }
+        std::remove(main.c_str());
+        std::remove(master.c_str());
+        ::rmdir(dir);
     }
 };
 

@@ -12,6 +12,7 @@ class DumpTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(DumpTest);
     CPPUNIT_TEST(testSecondaryWithPoolAndHost);
     CPPUNIT_TEST(testClassesGroupsAndSharedNetwork);
+    CPPUNIT_TEST(testMetricsListenShown);
     CPPUNIT_TEST_SUITE_END();
 
     static std::string dump(const std::string& text) {
@@ -85,6 +86,14 @@ public:
             "  subclass \"MSFT\"\n"
             "    option dhcp.domain-name (15) \"ms.test\"\n";
         CPPUNIT_ASSERT_EQUAL(std::string(want), got);
+    }
+
+    // metrics-listen shows after the global scope, with the port it defaults to.
+    void testMetricsListenShown() {
+        CPPUNIT_ASSERT_EQUAL(std::string("global\n  param default-lease-time 600\nmetrics-listen 127.0.0.1 port 9167\n"),
+                             dump("metrics-listen 127.0.0.1;\ndefault-lease-time 600;\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("global\nmetrics-listen 10.0.0.1 port 9100\n"),
+                             dump("metrics-listen 10.0.0.1 port 9100;\n"));
     }
 };
 
