@@ -272,6 +272,8 @@ void Relationship::sendRequest(MessageType type) {
 }
 
 void Relationship::message(LinkPort* link, const Message& m) {
+    if (link == link_ || m.type == MessageType::FTM_CONNECT || m.type == MessageType::FTM_CONNECTACK)
+        clockSkew_ = int64_t(m.time) - int64_t(host_.clock().now());
     switch (m.type) {
         case MessageType::FTM_CONNECT: onConnect(link, m); return;
         case MessageType::FTM_CONNECTACK: onConnectAck(link, m); return;
@@ -475,6 +477,7 @@ RelationshipStatus Relationship::status() const {
     s.updatesQueued = updates_.size();
     s.updatesUnacked = acks_.size();
     s.peerUnacked = peerUnacked_;
+    s.clockSkew = clockSkew_;
     for (const server::PoolState* p : pools_) {
         RelationshipStatus::Pool ps;
         ps.network = p->network ? p->network->name : "";

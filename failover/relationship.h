@@ -73,6 +73,7 @@ struct RelationshipStatus {
     ServiceStatus service;
     uint32_t mclt = 0;
     std::size_t updatesQueued = 0, updatesUnacked = 0, peerUnacked = 0;
+    std::optional<int64_t> clockSkew;  ///< the peer's clock minus ours, from its last message
     struct Pool {
         std::string network;
         std::size_t size = 0, free = 0, backup = 0, active = 0, expired = 0, abandoned = 0;
@@ -193,6 +194,7 @@ private:
     uint32_t mclt_ = 0;
     std::optional<Hba> hba_;
     common::Time startupDeadline_ = 0;
+    std::optional<int64_t> clockSkew_;
 
     LinkPort* link_ = nullptr;  ///< the live link (handshake done or in progress)
     bool linked_ = false;       ///< CONNECT/CONNECTACK done

@@ -22,9 +22,12 @@
 #include "conf/config_builder.h"
 #include "conf/dump.h"
 #include "failover/engine.h"
+#include "failover/failover_metrics.h"
 #include "server/cmdline.h"
 #include "server/control.h"
 #include "server/daemon.h"
+#include "server/metrics.h"
+#include "server/server_metrics.h"
 #include "server/server.h"
 #include "server/topology.h"
 
@@ -67,7 +70,8 @@ void report(const tandem::common::DiagnosticSink& sink, const tandem::server::Co
 // SIGHUP and `tandemctl reload`: a new configuration is checked in full first;
 // on any error the running one stays.
 bool reloadConfig(const tandem::server::CommandLine& cl, const std::string& startDir, tandem::server::Server& srv,
-                  tandem::failover::FailoverEngine& engine, tandem::common::LogConfig& lc, std::string& why) {
+                  tandem::failover::FailoverEngine& engine, tandem::server::MetricsServer& metrics,
+                  tandem::common::LogConfig& lc, std::string& why) {
     using namespace tandem;
     char cwd[PATH_MAX];
     std::string here = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
@@ -92,6 +96,13 @@ bool reloadConfig(const tandem::server::CommandLine& cl, const std::string& star
     if (!failover::FailoverEngine::check(*config, why)) return false;
     if (!srv.reload(config, why)) return false;
     engine.reload();
+    // The endpoint follows the statement: moved, started or stopped.
+    if (config->metricsListen) {
+        std::string err;
+        if (!metrics.start(*config->metricsListen, err)) logError("metrics-listen: " + err);
+    } else {
+        metrics.stop();
+    }
     if (const auto* p = config->global ? config->global->findParam("log-facility") : nullptr; p && !p->value.wire.empty()) {
         lc.facility = p->value.wire.back();
         common::logInit(lc);
@@ -306,6 +317,12 @@ int main(int argc, char** argv) {
     if (!srv.start(error)) fatal(error);
     if (!engine.start(error)) fatal(error);
 
+    server::MetricsRegistry registry;
+    auto serverMetrics = server::registerServerMetrics(registry, srv);
+    auto failoverMetrics = failover::registerFailoverMetrics(registry, engine);
+    server::MetricsServer metrics(loop, registry);
+    if (config->metricsListen && !metrics.start(*config->metricsListen, error)) fatal("metrics-listen: " + error);
+
     std::unique_ptr<server::ControlServer> control;
     if (!cl.noControl) {
         server::ControlServerOptions co;
@@ -322,7 +339,7 @@ int main(int argc, char** argv) {
         control->addCommand({"reload", "", "read and check the configuration again, and swap it in",
                              [&](const std::vector<std::string>&) {
                                  std::string why;
-                                 if (!reloadConfig(cl, startDir, srv, engine, lc, why))
+                                 if (!reloadConfig(cl, startDir, srv, engine, metrics, lc, why))
                                      return server::ControlReply::error("reload failed, the running configuration stays",
                                                                         why + "\n");
                                  return server::ControlReply::ok("configuration reloaded\n");
@@ -354,7 +371,7 @@ int main(int argc, char** argv) {
     common::SignalWatcher onHup(loop, SIGHUP, [&] {
         logInfo("Received SIGHUP, reloading " + cl.configFile);
         std::string why;
-        if (!reloadConfig(cl, startDir, srv, engine, lc, why)) logError("reload failed, the running configuration stays: " + why);
+        if (!reloadConfig(cl, startDir, srv, engine, metrics, lc, why)) logError("reload failed, the running configuration stays: " + why);
     });
 
     logInfo("Server starting service.");

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 
@@ -423,6 +424,7 @@ void Server::commitAndRelease() {
         return;
     }
     if (auto job = leaseFile_->beginCommit()) {
+        commitStarted_ = std::chrono::steady_clock::now();
         worker_->submit(std::move(job));
         return;
     }
@@ -430,6 +432,8 @@ void Server::commitAndRelease() {
 }
 
 void Server::onCommitDone(std::unique_ptr<LeaseFile::CommitJob> job) {
+    if (commitObserver_)
+        commitObserver_(std::chrono::duration<double>(std::chrono::steady_clock::now() - commitStarted_).count());
     auto st = leaseFile_->finishCommit(*job);
     if (!st) reportCommitFailure(st.message);
     release(st.ok() ? 0 : job->upTo);

@@ -9,6 +9,7 @@
 #ifndef TANDEM_SERVER_SERVER_H
 #define TANDEM_SERVER_SERVER_H
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -78,6 +79,10 @@ public:
     LeaseFile& leaseFile() { return *leaseFile_; }
     PacketIo& packetIo() { return io_; }
     const ProcessorStats& stats() const { return processor_->stats(); }
+    /// @brief Packets that did not decode as DHCP (dropped and logged, rate-limited).
+    uint64_t badPackets() const { return badPackets_; }
+    /// @brief Told the duration of every lease-file commit, in seconds (metrics).
+    void setCommitObserver(std::function<void(double)> observer) { commitObserver_ = std::move(observer); }
 
     /// @brief Commit appended records now; run `then` once they are durable (or
     /// with false when the commit failed). Used by failover for BNDACKs too.
@@ -154,6 +159,8 @@ private:
     uint64_t badPackets_ = 0;
     common::RateLimiter badPacketLog_{10, 60};
     common::RateLimiter commitErrorLog_{5, 60};
+    std::function<void(double)> commitObserver_;
+    std::chrono::steady_clock::time_point commitStarted_;  ///< for the latency metric only
     std::unique_ptr<CommitWorker> worker_;  ///< last: it calls back into the members above
 };
 

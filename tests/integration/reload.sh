@@ -129,8 +129,11 @@ esac
 
 # 6-8: the failover relationship did not notice.
 after_conn=$(conn)
-td_check "the failover link is the same TCP connection ($before_conn)" \
-    [ -n "$before_conn" ] && [ "$before_conn" = "$after_conn" ]
+if [ -n "$before_conn" ] && [ "$before_conn" = "$after_conn" ]; then
+    td_ok "the failover link is the same TCP connection ($before_conn)"
+else
+    td_fail "the failover link is the same TCP connection" "before: '$before_conn', after: '$after_conn'"
+fi
 new_sec=$(tail -n +"$((mark_sec + 1))" "$seclog" | grep -E "I move from|peer moves from|disconnected|Failover CONNECT" || true)
 td_check "the ISC peer logs no state change and no new connection after the reload" [ -z "$new_sec" ]
 [ -z "$new_sec" ] || td_diag "$new_sec"
