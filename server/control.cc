@@ -416,9 +416,13 @@ void ControlServer::close() {
         // Only our own file: a newer daemon may have replaced it meanwhile.
         struct stat st{};
         if (::lstat(options_.path.c_str(), &st) == 0 && st.st_dev == socketDev_ && st.st_ino == socketIno_ &&
-            ::unlink(options_.path.c_str()) != 0)
-            common::logWarning("control: cannot remove the socket " + options_.path + ": " + std::strerror(errno) +
-                               " (the next start replaces it)");
+            ::unlink(options_.path.c_str()) != 0) {
+            // After -user the daemon may not write root's run directory; the
+            // service manager removes it, and the next start replaces the socket.
+            common::logWrite(errno == EACCES || errno == EPERM ? common::LogLevel::Debug : common::LogLevel::Warning,
+                             "control: cannot remove the socket " + options_.path + ": " + std::strerror(errno) +
+                                 " (the next start replaces it)");
+        }
     }
     while (!clients_.empty()) closeClient(*clients_.back());
 }
