@@ -23,8 +23,9 @@
 # td_missing td_diag td_diag_file td_require td_have), topology (td_netns
 # td_bridge td_link td_addr td_exec td_ns), processes (td_spawn td_pid td_log
 # td_running td_wait_log td_wait_count td_wait_exit td_stop td_kill9),
-# server (td_server_start td_server_stop td_server_test_leases td_lease) and, from clients.sh, the
-# client wrappers.
+# server (td_server_start td_server_stop td_server_test_leases td_lease), failover
+# pairs (td_fo_*: see "failover pairs" below) and, from clients.sh, the client
+# wrappers.
 
 set -u
 export LC_ALL=C
@@ -54,6 +55,7 @@ TD_CLEANUP_FILES=()
 TD_START_ERROR=''  # why td_server_start failed
 export TD_START_ERROR
 TD_PORTS=0       # veth ports made in the bridge namespace
+TD_LAST_PORT=''  # the bridge-side name of the last td_link (p<N>)
 declare -A TD_PID=() TD_LOG=()
 
 # ---- TAP -------------------------------------------------------------------
@@ -327,6 +329,7 @@ td_link() {
     port=p$TD_PORTS
     ip -n "$(td_ns br)" link add "$port" type veth peer name "$ifname" netns "$(td_ns "$ns")" || return 1
     ip -n "$(td_ns br)" link set "$port" master "$br" up || return 1
+    TD_LAST_PORT=$port # the bridge-side end, for tests that cut or isolate it
     if [ -n "$mac" ]; then
         ip -n "$(td_ns "$ns")" link set "$ifname" address "$mac" || return 1
     fi
@@ -401,6 +404,279 @@ td_server_test_leases() {
 # starts=EPOCH" (see tdcheck.py).
 td_lease() {
     python3 "$TD_LIB_DIR/tdcheck.py" lease "$1" "$2"
+}
+
+# ---- failover pairs ----------------------------------------------------------
+#
+# The failover tests (failover_*.sh) run two servers, each its own binary:
+#   PRIMARY, SECONDARY     the binaries (default /usr/sbin/dhcpd for both): ISC's
+#                          dhcpd or tandemd, any mix, each on ISC's command line
+#   PRIMARY_ARGS, SECONDARY_ARGS   extra words for each one's command line
+#                          (default SERVER_ARGS)
+#   PRIMARY_KIND, SECONDARY_KIND   isc or tandem (default: from `BIN --version`)
+#   ISC_DHCPD              ISC's dhcpd, for reference runs (default /usr/sbin/dhcpd)
+#   TANDEMCTL              tandemd's control tool (default: tandemctl beside the
+#                          tandemd binary, else on PATH); PRIMARY_CTL_ARGS and
+#                          SECONDARY_CTL_ARGS are extra words before its command
+#   FO_NAME                the relationship name (td-pair)
+# Log lines are ISC's wording, which tandemd keeps:
+#   failover peer NAME: I move from A to B / peer moves from A to B.
+
+ISC_DHCPD=${ISC_DHCPD:-/usr/sbin/dhcpd}
+PRIMARY=${PRIMARY:-$ISC_DHCPD}
+SECONDARY=${SECONDARY:-$ISC_DHCPD}
+case $PRIMARY in */*) ;; *) PRIMARY=$(command -v "$PRIMARY" || echo "$PRIMARY") ;; esac
+case $SECONDARY in */*) ;; *) SECONDARY=$(command -v "$SECONDARY" || echo "$SECONDARY") ;; esac
+PRIMARY_ARGS=${PRIMARY_ARGS-$SERVER_ARGS}
+SECONDARY_ARGS=${SECONDARY_ARGS-$SERVER_ARGS}
+PRIMARY_CTL_ARGS=${PRIMARY_CTL_ARGS:-}
+SECONDARY_CTL_ARGS=${SECONDARY_CTL_ARGS:-}
+FO_NAME=${FO_NAME:-td-pair}
+FO_STATES='unknown-state|startup|normal|communications-interrupted|partner-down|potential-conflict|recover|paused|shutdown|recover-done|resolution-interrupted|conflict-done|recover-wait'
+
+# td_binary_kind BIN: isc or tandem, from what `BIN --version` prints.
+td_binary_kind() {
+    if "$1" --version 2>&1 | grep -q 'isc-dhcpd'; then echo isc; else echo tandem; fi
+}
+
+# td_fo_bin ROLE / td_fo_kind ROLE (primary|secondary): that server's binary, kind.
+td_fo_bin() {
+    if [ "$1" = primary ]; then echo "$PRIMARY"; else echo "$SECONDARY"; fi
+}
+td_fo_kind() {
+    local k
+    if [ "$1" = primary ]; then k=${PRIMARY_KIND:-}; else k=${SECONDARY_KIND:-}; fi
+    [ -n "$k" ] || k=$(td_binary_kind "$(td_fo_bin "$1")")
+    echo "$k"
+}
+# "dhcpd/tandemd": the pair under test, for case names.
+td_fo_pair() {
+    echo "$(basename "$PRIMARY")/$(basename "$SECONDARY")"
+}
+
+# td_fo_require TOOL...: like td_require, for both servers of a pair.
+td_fo_require() {
+    # td_require checks SERVER: make it the one that is missing, if one is.
+    SERVER=$PRIMARY
+    if [ -x "$PRIMARY" ] && [ ! -x "$SECONDARY" ]; then SERVER=$SECONDARY; fi
+    td_require "$@"
+}
+
+# td_fo_conf FILE ROLE ADDR PORT PEER-ADDR PEER-PORT MASTER [PEER-STATEMENT...]:
+# one host's dhcpd.conf as ISC's own pair is set up (captures/configs): the
+# `failover peer` block of this host, then `include` of the part both share.
+# Each PEER-STATEMENT goes in the block (without its `;`). With FO_OMAPI=1 an
+# ISC server also gets `omapi-port 7911;` for td_fo_partner_down.
+td_fo_conf() {
+    local file=$1 role=$2 addr=$3 port=$4 paddr=$5 pport=$6 master=$7 l
+    shift 7
+    {
+        echo "# $role of the pair, written by tests/integration/$TD_TEST_NAME.sh"
+        if [ "${FO_OMAPI:-0}" = 1 ] && [ "$(td_fo_kind "$role")" = isc ]; then
+            echo "omapi-port 7911;"
+        fi
+        echo "failover peer \"$FO_NAME\" {"
+        echo "  $role;"
+        echo "  address $addr;"
+        echo "  port $port;"
+        echo "  peer address $paddr;"
+        echo "  peer port $pport;"
+        for l in "$@"; do echo "  $l;"; done
+        echo "}"
+        echo "include \"$master\";"
+    } >"$file"
+}
+
+# td_fo_start NAME ROLE NS IFACE CONF LEASES: start that role's binary with its
+# own extra arguments, as td_server_start does (TD_START_ERROR on failure). A
+# tandemd also gets a control socket of its own, $TD_WORK/NAME.ctl (tandemd(8)
+# --control; the default /run/tandemd.ctl would be shared by both servers).
+td_fo_start() {
+    local name=$1 role=$2 ns=$3 iface=$4 conf=$5 leases=$6
+    local SERVER_ARGS # td_server_start reads it: this role's own words
+    if [ "$role" = primary ]; then SERVER_ARGS=$PRIMARY_ARGS; else SERVER_ARGS=$SECONDARY_ARGS; fi
+    if [ "$(td_fo_kind "$role")" = tandem ]; then
+        SERVER_ARGS="--control $TD_WORK/$name.ctl $SERVER_ARGS"
+    fi
+    td_server_start "$name" "$ns" "$iface" "$conf" "$leases" "$(td_fo_bin "$role")"
+}
+
+td_now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# td_fo_mark NAME: how many lines NAME's log has now; the waits below look only
+# at lines after such a mark.
+td_fo_mark() {
+    local n
+    n=$(wc -l 2>/dev/null <"$(td_log "$1")") || n=0
+    echo "${n:-0}"
+}
+
+# td_fo_after NAME MARK: NAME's log lines after MARK.
+td_fo_after() {
+    tail -n +"$(($2 + 1))" "$(td_log "$1")" 2>/dev/null
+}
+
+# td_fo_count NAME MARK REGEX: lines after MARK that match.
+td_fo_count() {
+    local n
+    n=$(td_fo_after "$1" "$2" | grep -E -c -- "$3") || true
+    echo "${n:-0}"
+}
+
+# td_fo_wait NAME MARK REGEX SECONDS: wait until a line after MARK matches; the
+# server dying ends the wait. Status 0 found, 1 timed out, 2 the server died.
+td_fo_wait() {
+    local name=$1 mark=$2 re=$3 secs=$4 pid end
+    pid=$(td_pid "$name")
+    end=$(($(date +%s%N) + secs * 1000000000))
+    while :; do
+        td_fo_after "$name" "$mark" | grep -E -q -- "$re" && return 0
+        if [ -n "$pid" ] && ! td_running "$pid"; then
+            td_fo_after "$name" "$mark" | grep -E -q -- "$re" && return 0
+            return 2
+        fi
+        [ "$(date +%s%N)" -lt "$end" ] || return 1
+        sleep 0.05
+    done
+}
+
+# td_fo_stamp KEY NAME MARK REGEX SECONDS: in the background, note the time (ms)
+# at which a line after MARK of NAME's log first matches, for td_fo_stamp_get.
+# ISC writes no times in its log: this measures to within 50 ms while the test
+# does something else meanwhile.
+td_fo_stamp() {
+    local key=$1 name=$2 mark=$3 re=$4 secs=$5
+    rm -f "$TD_WORK/stamp.$key"
+    (
+        end=$(($(date +%s%N) + secs * 1000000000))
+        while [ "$(date +%s%N)" -lt "$end" ]; do
+            if td_fo_after "$name" "$mark" | grep -E -q -- "$re"; then
+                td_now_ms >"$TD_WORK/stamp.$key.tmp" && mv "$TD_WORK/stamp.$key.tmp" "$TD_WORK/stamp.$key"
+                exit 0
+            fi
+            sleep 0.05
+        done
+    ) &
+    TD_PIDS+=("$!")
+}
+
+# td_fo_stamp_get KEY SECONDS: wait up to SECONDS for the time td_fo_stamp
+# noted, print it. Status 1 if there is none.
+td_fo_stamp_get() {
+    local end=$(($(date +%s%N) + $2 * 1000000000))
+    while [ ! -s "$TD_WORK/stamp.$1" ]; do
+        [ "$(date +%s%N)" -lt "$end" ] || return 1
+        sleep 0.05
+    done
+    cat "$TD_WORK/stamp.$1"
+}
+
+# The regex of "I move from ... to STATE" (of the peer with `peer`).
+td_fo_re_move() {
+    local who='I move'
+    [ "${2:-}" = peer ] && who='peer moves'
+    echo "failover peer $FO_NAME: $who from ($FO_STATES) to $1( |\$)"
+}
+
+# td_fo_wait_state NAME STATE SECONDS [MARK]: NAME logs that it moves to STATE.
+td_fo_wait_state() {
+    td_fo_wait "$1" "${4:-0}" "$(td_fo_re_move "$2")" "$3"
+}
+
+# td_fo_state NAME: the last state NAME logged it moved to ("" if none).
+td_fo_state() {
+    grep -E -o "failover peer $FO_NAME: I move from [a-z-]+ to [a-z-]+" "$(td_log "$1")" 2>/dev/null |
+        tail -n 1 | sed 's/.* to //'
+}
+
+# td_fo_moves NAME [MARK]: the states NAME moved to after MARK, one line
+# ("startup recover recover-done normal"), for diagnostics.
+td_fo_moves() {
+    td_fo_after "$1" "${2:-0}" | grep -E -o "failover peer $FO_NAME: I move from [a-z-]+ to [a-z-]+" |
+        sed 's/.* to //' | tr '\n' ' '
+}
+
+# td_fo_partner_down NAME ROLE NS: put the server into partner-down by hand:
+# ISC through OMAPI (omshell; its config needs FO_OMAPI=1), tandemd through
+# `tandemctl -s $TD_WORK/NAME.ctl [ROLE_CTL_ARGS] partner-down FO_NAME`. Run in
+# the server's namespace. Output in $TD_WORK/NAME.admin.log.
+td_fo_partner_down() {
+    local name=$1 role=$2 ns=$3 out=$TD_WORK/$1.admin.log ctl ctlargs
+    if [ "$(td_fo_kind "$role")" = isc ]; then
+        printf '%s\n' 'server 127.0.0.1' 'port 7911' 'connect' 'new failover-state' \
+            "set name = \"$FO_NAME\"" 'open' 'set local-state = 4' 'update' |
+            td_bounded 20 ip netns exec "$(td_ns "$ns")" omshell >>"$out" 2>&1 || return 1
+        # omshell exits 0 even when the server refuses: look for its errors.
+        ! grep -E -q -i 'not found|can.t|error|invalid' "$out"
+    else
+        ctl=${TANDEMCTL:-}
+        if [ -z "$ctl" ]; then
+            ctl=$(dirname "$(td_fo_bin "$role")")/tandemctl
+            [ -x "$ctl" ] || ctl=tandemctl
+        fi
+        if [ "$role" = primary ]; then ctlargs=$PRIMARY_CTL_ARGS; else ctlargs=$SECONDARY_CTL_ARGS; fi
+        # shellcheck disable=SC2086
+        td_bounded 20 ip netns exec "$(td_ns "$ns")" "$ctl" -s "$TD_WORK/$name.ctl" $ctlargs \
+            partner-down "$FO_NAME" >>"$out" 2>&1
+    fi
+}
+
+# td_fo_topology NET [PREFIXLEN]: bridge "lan" with the primary (namespace pri,
+# NET.1/PREFIXLEN on eth0; 24 by default) and the secondary (sec, NET.2).
+# FO_PRI_ADDR and FO_SEC_ADDR are set, and FO_PORT_pri / FO_PORT_sec name their
+# ports in the bridge (to cut or isolate).
+td_fo_topology() {
+    local plen=${2:-24}
+    td_bridge lan || return 1
+    td_netns pri && td_netns sec || return 1
+    FO_PRI_ADDR=$1.1
+    FO_SEC_ADDR=$1.2
+    td_link pri eth0 lan && td_addr pri eth0 "$FO_PRI_ADDR/$plen" || return 1
+    FO_PORT_pri=$TD_LAST_PORT
+    td_link sec eth0 lan && td_addr sec eth0 "$FO_SEC_ADDR/$plen" || return 1
+    FO_PORT_sec=$TD_LAST_PORT
+}
+
+# td_fo_isolate on|off: bridge port isolation of both servers' ports: the two
+# servers no longer reach each other (silently: no FIN, no RST, no ICMP) while
+# every other port still reaches both.
+td_fo_isolate() {
+    bridge -n "$(td_ns br)" link set dev "$FO_PORT_pri" isolated "$1" &&
+        bridge -n "$(td_ns br)" link set dev "$FO_PORT_sec" isolated "$1"
+}
+
+# td_fo_capture NAME NS FILE: tcpdump of DHCP on NS's eth0 into FILE; status 1
+# if it does not start within 10 s.
+td_fo_capture() {
+    td_spawn "$1" "$2" tcpdump -i eth0 -n -U -s 0 -Z root -w "$3" 'udp and (port 67 or port 68)'
+    td_wait_log "$(td_log "$1")" 'listening on eth0' 10 "$(td_pid "$1")"
+}
+
+# td_fo_clients NS ARGS...: failover_client.py in NS (see there); its lines are
+# appended to $TD_WORK/clients.txt and printed.
+td_fo_clients() {
+    local ns=$1
+    shift
+    td_bounded 120 ip netns exec "$(td_ns "$ns")" python3 "$TD_LIB_DIR/failover_client.py" "$@" |
+        tee -a "$TD_WORK/clients.txt"
+    return "${PIPESTATUS[0]}"
+}
+
+# td_fo_lease_state LEASES ADDR: the binding state of ADDR's last record ("" if none).
+td_fo_lease_state() {
+    td_lease "$1" "$2" 2>/dev/null | sed -n 's/^state=\([^ ]*\).*/\1/p'
+}
+
+# td_fo_count_state LEASES STATE: how many addresses' last records are in STATE.
+td_fo_count_state() {
+    local n
+    n=$(python3 "$TD_LIB_DIR/tdcheck.py" states "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p")
+    echo "${n:-0}"
+}
+
+# td_fo_py ARGS...: tdcheck.py.
+td_fo_py() {
+    python3 "$TD_LIB_DIR/tdcheck.py" "$@"
 }
 
 # ---- cleanup ---------------------------------------------------------------

@@ -16,11 +16,24 @@
 # tool fails instead of skipping), TD_TEST_TIMEOUT (seconds per test, 300),
 # TD_KEEP=1 (keep each test's work dir), FAILOVER_TLS=1 (also run
 # failover_tls: TLS between two tandemd, TLS_SERVER defaulting to SERVER).
+#
+# The failover tests (failover_pair, failover_down, failover_partition,
+# failover_balance, failover_hostile) run a pair: PRIMARY and SECONDARY (see
+# lib.sh; default ISC's dhcpd for both). They run only by name or with
+# FAILOVER_TESTS=1 (all five, added to whichever list runs), once per pair
+# of FAILOVER_PAIRS: words PRIMARY:SECONDARY, each dhcpd (ISC_DHCPD,
+# /usr/sbin/dhcpd), tandemd (TANDEMD, default $top_builddir/tandemd, else
+# SERVER if it is a tandemd, else tandemd on PATH) or a path; `all` is the four
+# combinations below. A name may carry its own pair: failover_pair@tandemd:dhcpd.
+# Without FAILOVER_PAIRS a failover test named alone takes PRIMARY and SECONDARY
+# from the environment, and FAILOVER_TESTS=1 runs dhcpd:dhcpd.
 set -u
 export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
 ALL_TESTS=(basic relay restart crash interop durability startup)
+FAILOVER_ALL=(failover_pair failover_down failover_partition failover_balance failover_hostile)
+FAILOVER_COMBOS="dhcpd:dhcpd tandemd:dhcpd dhcpd:tandemd tandemd:tandemd"
 TIMEOUT=${TD_TEST_TIMEOUT:-300}
 export SERVER=${SERVER:-/usr/sbin/dhcpd}
 CI=${CI:-}
@@ -57,19 +70,65 @@ fi
 
 tests=()
 for t in "${@:-${ALL_TESTS[@]}}"; do
+    pair=
+    case $t in *@*) pair=@${t#*@} t=${t%%@*} ;; esac
     t=${t##*/}
     t=${t%.sh}
     if [ ! -f "$here/$t.sh" ]; then
         emit "not ok" "$t: no such test ($here/$t.sh)"
         continue
     fi
-    tests+=("$t")
+    tests+=("$t$pair")
 done
 # failover_tls needs two Tandem servers, so it runs only when asked for, by
 # name or with FAILOVER_TLS=1 (added to whichever list runs).
 if [ "${FAILOVER_TLS:-}" = 1 ] && [[ " ${tests[*]-} " != *" failover_tls "* ]]; then
     tests+=(failover_tls)
 fi
+
+# The failover tests: added with FAILOVER_TESTS=1, then one entry per pair.
+if [ "${FAILOVER_TESTS:-}" = 1 ]; then
+    for t in "${FAILOVER_ALL[@]}"; do
+        [[ " ${tests[*]-} " == *" $t "* ]] || tests+=("$t")
+    done
+fi
+fo_pairs=${FAILOVER_PAIRS:-}
+[ "$fo_pairs" = all ] && fo_pairs=$FAILOVER_COMBOS
+[ -z "$fo_pairs" ] && [ "${FAILOVER_TESTS:-}" = 1 ] && fo_pairs=dhcpd:dhcpd
+expanded=()
+for t in "${tests[@]+"${tests[@]}"}"; do
+    case $t in
+        failover_tls | *@*) expanded+=("$t") ;;
+        failover_*)
+            if [ -n "$fo_pairs" ]; then
+                for p in $fo_pairs; do expanded+=("$t@$p"); done
+            else
+                expanded+=("$t")
+            fi
+            ;;
+        *) expanded+=("$t") ;;
+    esac
+done
+tests=("${expanded[@]+"${expanded[@]}"}")
+
+# fo_bin WORD: the binary a pair word names.
+fo_bin() {
+    case $1 in
+        dhcpd | isc) echo "${ISC_DHCPD:-/usr/sbin/dhcpd}" ;;
+        tandemd | tandem)
+            if [ -n "${TANDEMD:-}" ]; then
+                echo "$TANDEMD"
+            elif [ -n "${top_builddir:-}" ] && [ -x "$top_builddir/tandemd" ]; then
+                echo "$top_builddir/tandemd"
+            elif [ "$(basename "$SERVER")" = tandemd ]; then
+                echo "$SERVER"
+            else
+                command -v tandemd || echo tandemd
+            fi
+            ;;
+        *) echo "$1" ;;
+    esac
+}
 
 # Ctrl-C and SIGTERM reach the running test as well (it shares our process
 # group); we wait for its cleanup, then stop.
@@ -78,13 +137,21 @@ trap 'interrupted=INT' INT
 trap 'interrupted=TERM' TERM
 
 idx=0
-for t in "${tests[@]+"${tests[@]}"}"; do
+for entry in "${tests[@]+"${tests[@]}"}"; do
     idx=$((idx + 1))
+    # t names the test in the output: failover_pair[tandemd:dhcpd] for a pair.
+    script=${entry%%@*} pair='' t=${entry%%@*}
+    fo_env=()
+    if [ "$entry" != "$script" ]; then
+        pair=${entry#*@}
+        t="${script}[$pair]"
+        fo_env=("PRIMARY=$(fo_bin "${pair%%:*}")" "SECONDARY=$(fo_bin "${pair#*:}")")
+    fi
     # A run id of our own per test: the namespaces it makes are td<id>-*.
     run_id=$$$(printf '%02d' "$idx")
     t0=$(date +%s)
     err=$(mktemp "${TMPDIR:-/tmp}/tandem-it-stderr.XXXXXX")
-    echo "# --- $t.sh"
+    echo "# --- $script.sh${pair:+ (${fo_env[*]})}"
     plan='' cases=0 tfail=0 tpass=0 tskip=0 st=''
     while :; do
         rc=0
@@ -130,7 +197,8 @@ for t in "${tests[@]+"${tests[@]}"}"; do
             *) echo "# $line" ;;
         esac
     done < <(
-        TD_RUN_ID=$run_id timeout --foreground -k 60 "$TIMEOUT" bash "$here/$t.sh" 2>"$err" </dev/null
+        env "${fo_env[@]+"${fo_env[@]}"}" TD_RUN_ID="$run_id" \
+            timeout --foreground -k 60 "$TIMEOUT" bash "$here/$script.sh" 2>"$err" </dev/null
         echo "__status $?"
     )
     st=${st:-255}

@@ -41,6 +41,38 @@ fsync and the send calls traced:
   nosync TRACE LEASES        TRACE less the one sync between some ACK's lease
                              write and its send (the control), on stdout
 
+Failover (failover_*.sh):
+  lbhash [--split N|--hba HEX] KEYHEX...
+                             RFC 3074 hash of each key (hex bytes, ':' or ' ' allowed)
+                             and the server that serves its bucket: "KEY HASH primary"
+  (PCAP below may be several captures joined by commas)
+  lbcheck PCAP --primary IP --secondary IP [--split N|--hba HEX] [--max-secs S]
+                             every captured DISCOVER (secs <= S, default 3) was offered
+                             only by the server its hash bucket names, and every ACK
+                             for that client came from it
+  states LEASES [FIRST-LAST[,FIRST-LAST...]...] [--missing STATE]
+                             the last record's binding state counted per address range
+                             (or union of ranges, joined by commas):
+                             "FIRST-LAST total=N free=N backup=N active=N ..."; with
+                             --missing, the range's addresses without a record count
+                             as STATE (free: never written, never used)
+  agree PCAP LEASES... [--after T] [--before T] [--alive-at T] [--ends] [--per-client]
+                             every captured DHCPACK (the last of each address, sent in
+                             [after, before), and with --alive-at only those whose lease
+                             runs past T) is bound, active, to the same hardware address
+                             in each LEASES file (with --ends: ending no earlier than the
+                             ACK said, less 2 s; with --per-client: only each client's
+                             last acked address)
+  partition PCAP LEASES-A LEASES-B --mclt M --lease-time T --cut T0 --heal T1
+            [--slack S] [--pd-server IP --pd-since T] [--self-test]
+                             the partition checks: no address ACKed to two clients at
+                             overlapping times; every ACK sent in [cut, heal] grants no
+                             more than the MCLT rule allows without the peer's
+                             acknowledgement; no address is active for two different
+                             clients in the two lease files (the server IP in partner-down
+                             since T may grant up to T + 2 MCLT - now); --self-test plants one
+                             fault of each kind in a copy and fails unless each is reported
+
 The lease-file reader follows dhcpd.leases(5) as ISC 4.4 writes it: the last
 record of an address wins; times are "W YYYY/MM/DD HH:MM:SS" in UTC, "epoch N"
 or "never". It must not need the server's configuration, and it only reads.
@@ -228,7 +260,15 @@ def link_payload(pkt, linktype):
 
 
 def dhcp_messages(path):
-    """Yield (time, src ip, dst ip, bootp dict) for each DHCP packet."""
+    """Yield (time, src ip, dst ip, bootp dict) for each DHCP packet. PATH may
+    name several captures separated by commas: their packets in time order."""
+    if "," in path:
+        merged = []
+        for p in path.split(","):
+            merged.extend(dhcp_messages(p))
+        merged.sort(key=lambda x: x[0])
+        yield from merged
+        return
     for t, ip in pcap_packets(path):
         if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 17:
             continue
@@ -251,6 +291,7 @@ def parse_bootp(b):
     msg = {
         "op": b[0],
         "xid": struct.unpack("!I", b[4:8])[0],
+        "secs": struct.unpack("!H", b[8:10])[0],
         "ciaddr": socket.inet_ntoa(b[12:16]),
         "yiaddr": socket.inet_ntoa(b[16:20]),
         "giaddr": socket.inet_ntoa(b[24:28]),
@@ -1059,6 +1100,327 @@ def cmd_nosync(args):
     return 0
 
 
+# ---- failover ---------------------------------------------------------------
+
+# RFC 3074 §5 mixing table, as ISC 4.4 uses it (loadb_mx_tbl); see
+# shared/reference/failover-protocol.md (f).
+LB_TABLE = [
+    251, 175, 119, 215, 81, 14, 79, 191, 103, 49, 181, 143, 186, 157, 0, 232, 31, 32, 55, 60,
+    152, 58, 17, 237, 174, 70, 160, 144, 220, 90, 57, 223, 59, 3, 18, 140, 111, 166, 203, 196,
+    134, 243, 124, 95, 222, 179, 197, 65, 180, 48, 36, 15, 107, 46, 233, 130, 165, 30, 123, 161,
+    209, 23, 97, 16, 40, 91, 219, 61, 100, 10, 210, 109, 250, 127, 22, 138, 29, 108, 244, 67,
+    207, 9, 178, 204, 74, 98, 126, 249, 167, 116, 34, 77, 193, 200, 121, 5, 20, 113, 71, 35,
+    128, 13, 182, 94, 25, 226, 227, 199, 75, 27, 41, 245, 230, 224, 43, 225, 177, 26, 155, 150,
+    212, 142, 218, 115, 241, 73, 88, 105, 39, 114, 62, 255, 192, 201, 145, 214, 168, 158, 221, 148,
+    154, 122, 12, 84, 82, 163, 44, 139, 228, 236, 205, 242, 217, 11, 187, 146, 159, 64, 86, 239,
+    195, 42, 106, 198, 118, 112, 184, 172, 87, 2, 173, 117, 176, 229, 247, 253, 137, 185, 99, 164,
+    102, 147, 45, 66, 231, 52, 141, 211, 194, 206, 246, 238, 56, 110, 78, 248, 63, 240, 189, 93,
+    92, 51, 53, 183, 19, 171, 72, 50, 33, 104, 101, 69, 8, 252, 83, 120, 76, 135, 85, 54,
+    202, 125, 188, 213, 96, 235, 136, 208, 162, 129, 190, 132, 156, 38, 47, 1, 7, 254, 24, 4,
+    216, 131, 89, 21, 28, 133, 37, 153, 149, 80, 170, 68, 6, 169, 234, 151,
+]
+assert sorted(LB_TABLE) == list(range(256))
+
+
+def lb_hash(key):
+    """RFC 3074 Pearson hash; ISC walks the key from its last byte to its first."""
+    h = len(key) & 0xFF
+    for b in reversed(key):
+        h = LB_TABLE[h ^ b]
+    return h
+
+
+def lb_bitmap(split=None, hba=None):
+    """The 32-byte hash-bucket bitmap: `split N` sets buckets 0..N-1; a set
+    bit means the primary serves the bucket (ISC, unlike draft-12 §12.11)."""
+    if hba is not None:
+        b = bytes.fromhex(hba.replace(":", "").replace(" ", ""))
+        if len(b) != 32:
+            raise ValueError("an hba has 32 bytes, not %d" % len(b))
+        return b
+    n = 128 if split is None else split
+    bits = bytearray(32)
+    for bucket in range(n):
+        bits[bucket >> 3] |= 1 << (bucket & 7)
+    return bytes(bits)
+
+
+def lb_server(bitmap, h):
+    return "primary" if bitmap[h >> 3] & (1 << (h & 7)) else "secondary"
+
+
+def lb_key(msg):
+    """The load-balancing key of a client packet: option 61 whole, else chaddr."""
+    cid = msg["options"].get(61)
+    if cid:
+        return cid
+    return bytes(int(x, 16) for x in msg["chaddr"].split(":")) if msg["chaddr"] else b""
+
+
+def take_opt(args, name, default=None, conv=str):
+    if name in args:
+        k = args.index(name)
+        v = conv(args[k + 1])
+        del args[k:k + 2]
+        return v
+    return default
+
+
+def server_of(msg, src):
+    sid = msg["options"].get(54)
+    return socket.inet_ntoa(sid[:4]) if sid and len(sid) >= 4 else src
+
+
+def cmd_lbhash(args):
+    split = take_opt(args, "--split", None, int)
+    hba = take_opt(args, "--hba")
+    bitmap = lb_bitmap(split, hba)
+    for k in args:
+        key = bytes.fromhex(k.replace(":", "").replace(" ", ""))
+        h = lb_hash(key)
+        print("%s %d %s" % (k, h, lb_server(bitmap, h)))
+    return 0
+
+
+def cmd_lbcheck(args):
+    split = take_opt(args, "--split", None, int)
+    hba = take_opt(args, "--hba")
+    primary = take_opt(args, "--primary")
+    secondary = take_opt(args, "--secondary")
+    max_secs = take_opt(args, "--max-secs", 3, int)
+    bitmap = lb_bitmap(split, hba)
+    addr_of = {"primary": primary, "secondary": secondary}
+    discovers, offers, acks_by = {}, {}, {}
+    for t, src, _, m in dhcp_messages(args[0]):
+        if m["op"] == 1 and m["type"] == 1:
+            discovers.setdefault(m["xid"], m)
+        elif m["op"] == 2 and m["type"] == 2:
+            offers.setdefault(m["xid"], set()).add(server_of(m, src))
+        elif m["op"] == 2 and m["type"] == DHCPACK:
+            acks_by.setdefault(m["chaddr"], set()).add(server_of(m, src))
+    bad, checked, skipped, per = [], 0, 0, {"primary": 0, "secondary": 0}
+    for xid, m in sorted(discovers.items()):
+        secs = m.get("secs", 0)
+        if secs > max_secs:
+            skipped += 1
+            continue
+        h = lb_hash(lb_key(m))
+        want = lb_server(bitmap, h)
+        got = offers.get(xid, set())
+        checked += 1
+        per[want] += 1
+        line = "%s key=%s hash=%d %s (%s): offered by %s, acked by %s" % (
+            m["chaddr"], lb_key(m).hex(), h, want, addr_of[want], ",".join(sorted(got)) or "nobody",
+            ",".join(sorted(acks_by.get(m["chaddr"], set()))) or "nobody")
+        if got != {addr_of[want]} or not acks_by.get(m["chaddr"], set()) <= {addr_of[want]}:
+            bad.append(line)
+        else:
+            print("  " + line)
+    print("%d DISCOVERs checked (%d for the primary's buckets, %d for the secondary's), "
+          "%d past %d secs not checked; %d answered by the wrong server or by none" % (
+              checked, per["primary"], per["secondary"], skipped, max_secs, len(bad)))
+    for line in bad:
+        print("  WRONG: " + line)
+    return 1 if bad or checked == 0 else 0
+
+
+def ip_int(a):
+    return struct.unpack("!I", socket.inet_aton(a))[0]
+
+
+def cmd_states(args):
+    missing = take_opt(args, "--missing")
+    last = last_records(args[0])
+    groups = []
+    for g in args[1:]:
+        spans = []
+        for r in g.split(","):
+            a, b = r.split("-")
+            spans.append((ip_int(a), ip_int(b)))
+        groups.append((g, spans))
+    if not groups:
+        groups = [("all", [(0, 0xFFFFFFFF)])]
+        missing = None
+    for name, spans in groups:
+        counts = {}
+        for addr, rec in last.items():
+            a = ip_int(addr)
+            if any(lo <= a <= hi for lo, hi in spans):
+                st = rec["state"] or "-"
+                counts[st] = counts.get(st, 0) + 1
+        if missing:
+            # An address of a range that the file never mentions is in the
+            # range's initial state (dhcpd.leases(5): a server need not write
+            # never-used leases; ISC does, others may not).
+            size = sum(hi - lo + 1 for lo, hi in spans)
+            seen = sum(counts.values())
+            if size > seen:
+                counts[missing] = counts.get(missing, 0) + (size - seen)
+        total = sum(counts.values())
+        rest = " ".join("%s=%d" % (k, counts[k]) for k in sorted(counts) if k not in ("free", "backup"))
+        print(("%s total=%d free=%d backup=%d %s" % (
+            name, total, counts.get("free", 0), counts.get("backup", 0), rest)).rstrip())
+    return 0
+
+
+def dhcp_acks(path):
+    """(time, yiaddr, chaddr, lease time, server) of each DHCPACK that binds."""
+    out = []
+    for t, src, _, m in dhcp_messages(path):
+        if m["op"] == 2 and m["type"] == DHCPACK and m["yiaddr"] != "0.0.0.0":
+            out.append((t, m["yiaddr"], m["chaddr"], m["lease_time"], server_of(m, src)))
+    return out
+
+
+def cmd_agree(args):
+    after = take_opt(args, "--after", float("-inf"), float)
+    before = take_opt(args, "--before", float("inf"), float)
+    alive = take_opt(args, "--alive-at", None, float)
+    ends = "--ends" in args
+    if ends:
+        args.remove("--ends")
+    per_client = "--per-client" in args
+    if per_client:
+        args.remove("--per-client")
+    pcap, files = args[0], args[1:]
+    last_ack = {}
+    for t, addr, hw, lt, sid in dhcp_acks(pcap):
+        if after <= t < before:
+            last_ack[addr] = (t, hw, lt, sid)
+    if per_client:
+        # A client that was acked another address later has moved on (a new
+        # DORA); the server may free what it held before.
+        latest = {}
+        for addr, v in last_ack.items():
+            if v[1] not in latest or v[0] > latest[v[1]][0]:
+                latest[v[1]] = (v[0], addr)
+        last_ack = {a: v for a, v in last_ack.items() if latest[v[1]][1] == a}
+    if alive is not None:
+        last_ack = {a: v for a, v in last_ack.items() if v[2] is None or v[0] + v[2] > alive}
+    bad = []
+    for f in files:
+        recs = last_records(f)
+        for addr, (t, hw, lt, sid) in sorted(last_ack.items(), key=lambda x: ip_int(x[0])):
+            rec = recs.get(addr)
+            if rec is None:
+                bad.append("%s: acked to %s by %s at %.3f; not in %s" % (addr, hw, sid, t, f))
+            elif rec["state"] != "active" or rec["hw"] != hw:
+                bad.append("%s: acked to %s by %s at %.3f; %s has %s" % (addr, hw, sid, t, f, fmt_record(rec)))
+            elif ends and lt is not None and (rec["ends"] is None or rec["ends"] < t + lt - 2):
+                bad.append("%s: acked to %s by %s at %.3f for %d s; %s ends it at %s" % (
+                    addr, hw, sid, t, lt, f, fmt_time(rec["ends"])))
+    print("%d addresses acked in the window; %d problems in %d lease files" % (len(last_ack), len(bad), len(files)))
+    for line in bad[:30]:
+        print("  " + line)
+    return 1 if bad or not last_ack else 0
+
+
+def partition_problems(acks_, ra, rb, mclt, T, cut, heal, slack, pd=None):
+    """The partition checks on a list of ACKs and two lease files' records.
+    pd: (server address, time) of the server put into partner-down, if any."""
+    bad = []
+    # 1. No address bound to two clients at overlapping times (RFC 2131 §4.3.1;
+    #    draft-ietf-dhc-failover-12 §5.2.1: what the whole protocol is for).
+    by_addr = {}
+    for t, addr, hw, lt, sid in acks_:
+        by_addr.setdefault(addr, []).append((t, t + (lt or 0), hw, sid))
+    overlaps = 0
+    for addr, ivs in by_addr.items():
+        for i, (s1, e1, h1, sid1) in enumerate(ivs):
+            for s2, e2, h2, sid2 in ivs[i + 1:]:
+                if h1 != h2 and s2 < e1 - slack and s1 < e2 - slack:
+                    overlaps += 1
+                    bad.append("%s: acked to %s by %s for [%.1f, %.1f] and to %s by %s for [%.1f, %.1f]" % (
+                        addr, h1, sid1, s1, e1, h2, sid2, s2, e2))
+    # 2. The MCLT rule (failover-protocol.md (d), draft-12 §5.2.1): without the
+    #    peer's acknowledgement a server grants at most MCLT past what the peer
+    #    last acknowledged. The last acknowledged potential expiration of an
+    #    address is at most t0 + T + granted/2 of its last ACK before the cut.
+    #    A server entering partner-down at S takes tsfp = S + MCLT for the
+    #    leases that are expired, released or reset then (ISC; (e) "Entering
+    #    partner-down"), so from S on it may grant up to S + 2 MCLT - now.
+    tsfp = {}
+    window = clamped = longest = 0
+    for t, addr, hw, lt, sid in acks_:
+        if t < cut:
+            tsfp[addr] = max(tsfp.get(addr, 0), t + T + (lt or 0) / 2.0)
+            continue
+        if t > heal:
+            continue
+        window += 1
+        allowed = max(mclt, tsfp.get(addr, 0) + mclt - t)
+        if pd is not None and sid == pd[0] and t >= pd[1]:
+            allowed = max(allowed, pd[1] + 2 * mclt - t)
+        longest = max(longest, lt or 0)
+        if lt is not None and lt <= mclt:
+            clamped += 1
+        if lt is None or lt > allowed + slack:
+            bad.append("%s: acked to %s by %s at %.1f (%.1f s into the partition) for %s s; "
+                       "the MCLT rule allows %.0f s" % (addr, hw, sid, t, t - cut, lt, allowed))
+    # 3. The two lease files do not bind one address to two clients.
+    split_brain = 0
+    for addr in sorted(set(ra) & set(rb), key=ip_int):
+        a, b = ra[addr], rb[addr]
+        if a["state"] == "active" and b["state"] == "active" and a["hw"] != b["hw"]:
+            split_brain += 1
+            bad.append("%s: active for %s in one lease file and for %s in the other" % (addr, a["hw"], b["hw"]))
+    stats = "%d DHCPACKs for %d addresses; %d overlapping bindings; %d ACKs in the partition " \
+        "window, %d of them at most MCLT (%d s), longest %d s; %d addresses active for " \
+        "different clients in the two lease files" % (
+            len(acks_), len(by_addr), overlaps, window, clamped, mclt, longest, split_brain)
+    return bad, window, stats
+
+
+def cmd_partition(args):
+    mclt = take_opt(args, "--mclt", None, float)
+    T = take_opt(args, "--lease-time", None, float)
+    cut = take_opt(args, "--cut", None, float)
+    heal = take_opt(args, "--heal", None, float)
+    slack = take_opt(args, "--slack", 2.0, float)
+    pd_server = take_opt(args, "--pd-server")
+    pd_since = take_opt(args, "--pd-since", None, float)
+    pd = (pd_server, pd_since) if pd_server and pd_since is not None else None
+    self_test = "--self-test" in args
+    if self_test:
+        args.remove("--self-test")
+    pcap, la, lb = args[0], args[1], args[2]
+    acks_ = sorted(dhcp_acks(pcap))
+    ra, rb = last_records(la), last_records(lb)
+    bad, window, stats = partition_problems(acks_, ra, rb, mclt, T, cut, heal, slack, pd)
+    print(stats)
+    for line in bad[:30]:
+        print("  " + line)
+    if len(bad) > 30:
+        print("  ... and %d more" % (len(bad) - 30))
+    failed = bool(bad) or window == 0
+    if self_test:
+        # The checks must be able to fail: plant one fault of each kind in a
+        # copy of the evidence and see each one reported.
+        inside = [a for a in acks_ if cut <= a[0] <= heal]
+        both = [x for x in sorted(set(ra) & set(rb)) if ra[x]["state"] == "active"]
+        if not inside or not both:
+            print("self-test: no ACK in the window or no shared active lease to plant a fault on")
+            return 1
+        t, addr, hw, lt, sid = inside[0]
+        planted = {
+            "an address acked to two clients": sorted(acks_ + [(t + 1, addr, "02:de:ad:00:00:01", lt, sid)]),
+            "a lease longer than MCLT allows": sorted(acks_ + [(t + 1, addr, hw, mclt * 10 + 1000, sid)]),
+        }
+        results = []
+        for what, a2 in planted.items():
+            b2, _, _ = partition_problems(a2, ra, rb, mclt, T, cut, heal, slack, pd)
+            results.append((what, len(b2) > len(bad)))
+        rb2 = dict(rb)
+        rb2[both[0]] = dict(rb[both[0]], hw="02:de:ad:00:00:02")
+        b2, _, _ = partition_problems(acks_, ra, rb2, mclt, T, cut, heal, slack, pd)
+        results.append(("an address active for two clients in the lease files", len(b2) > len(bad)))
+        for what, caught in results:
+            print("self-test: %s: %s" % (what, "reported" if caught else "NOT REPORTED"))
+        if not all(c for _, c in results):
+            return 1
+    return 1 if failed else 0
+
+
 # ---- commands ---------------------------------------------------------------
 
 
@@ -1138,7 +1500,9 @@ def cmd_without(args):
 
 
 COMMANDS = {"lease": (cmd_lease, 2), "leases": (cmd_leases, 1), "acks": (cmd_acks, 1),
-            "crash": (cmd_crash, 2), "without": (cmd_without, 2)}
+            "crash": (cmd_crash, 2), "without": (cmd_without, 2),
+            "lbhash": (cmd_lbhash, 1), "lbcheck": (cmd_lbcheck, 1), "states": (cmd_states, 1),
+            "agree": (cmd_agree, 2), "partition": (cmd_partition, 3)}
 
 # Every field of a lease file, and strace (interop.sh, durability.sh, startup.sh).
 COMMANDS.update({"records": (cmd_records, 1), "expect": (cmd_expect, 1), "interop": (cmd_interop, 2),
