@@ -1,6 +1,6 @@
 #include "common/lease_record.h"
 
-#include <cctype>
+#include "common/option_def.h"
 
 namespace tandem::common {
 
@@ -14,14 +14,6 @@ constexpr StateRow kStates[] = {
     TANDEM_BINDING_STATES(TANDEM_X)
 #undef TANDEM_X
 };
-
-bool iequalWord(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
 }  // namespace
 
 std::string_view toString(BindingState s) {
@@ -33,7 +25,7 @@ std::string_view toString(BindingState s) {
 
 std::optional<BindingState> bindingStateFromString(std::string_view word) {
     for (const auto& r : kStates)
-        if (iequalWord(r.name, word)) return r.state;
+        if (iequal(r.name, word)) return r.state;
     return std::nullopt;
 }
 

@@ -1,6 +1,6 @@
 #include "failover/state.h"
 
-#include <cctype>
+#include "common/option_def.h"
 
 namespace tandem::failover {
 
@@ -15,14 +15,6 @@ constexpr Row kRows[] = {
     TANDEM_FAILOVER_STATES(TANDEM_X)
 #undef TANDEM_X
 };
-
-bool iequal(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
 }  // namespace
 
 std::string_view toString(FailoverState s) {
@@ -33,7 +25,7 @@ std::string_view toString(FailoverState s) {
 
 std::optional<FailoverState> stateFromString(std::string_view name) {
     for (const auto& r : kRows)
-        if (iequal(r.name, name)) return r.state;
+        if (common::iequal(r.name, name)) return r.state;
     return std::nullopt;
 }
 

@@ -129,14 +129,8 @@ Outcome Dhcp4Processor::ackLease(const Packet4& p, const Ingress& in, Client& c,
     }
 
     Outcome o;
+    o.reply = replyHeader(p);
     Packet4& r = o.reply;
-    r.op = 2;
-    r.htype = p.htype;
-    r.hlen = p.hlen;
-    r.xid = p.xid;
-    r.flags = p.flags;
-    r.giaddr = p.giaddr;
-    r.chaddr = p.chaddr;
     r.ciaddr = p.ciaddr;
     r.yiaddr = isInform ? 0 : addr;
     r.cookie = p.cookie;

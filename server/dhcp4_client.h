@@ -14,6 +14,20 @@ namespace tandem::server {
 /// ISC holds an offered lease for two minutes (dhcpdiscover).
 constexpr common::Time kOfferHold = 120;
 
+/// @brief The fixed header of a reply to `request` (RFC 2131 Table 3: op, the
+/// hardware fields, xid, flags and giaddr copied; the rest is the reply's own).
+inline common::Packet4 replyHeader(const common::Packet4& request) {
+    common::Packet4 r;
+    r.op = 2;
+    r.htype = request.htype;
+    r.hlen = request.hlen;
+    r.xid = request.xid;
+    r.flags = request.flags;
+    r.giaddr = request.giaddr;
+    r.chaddr = request.chaddr;
+    return r;
+}
+
 struct Dhcp4Processor::Client {
     common::HwAddr hw;
     std::string uid;  ///< option 61, when sent

@@ -489,14 +489,8 @@ Outcome Dhcp4Processor::request(const Packet4& p, const Ingress& in, Client& c) 
 Outcome Dhcp4Processor::nak(const Packet4& p, const Ingress& in, Client& c, uint32_t address, const std::string&) {
     Outcome o;
     o.kind = Outcome::Kind::Send;
+    o.reply = replyHeader(p);
     Packet4& r = o.reply;
-    r.op = 2;
-    r.htype = p.htype;
-    r.hlen = p.hlen;
-    r.xid = p.xid;
-    r.flags = p.flags;
-    r.giaddr = p.giaddr;
-    r.chaddr = p.chaddr;
     const ScopeChain& chain = topo_.chainFor(c.subnet ? c.subnet : topo_.subnetFor(address));
     o.serverAddr = serverIdFor(c, in, chain);
     uint32_t sid = o.serverAddr;
