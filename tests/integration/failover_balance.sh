@@ -21,7 +21,8 @@ td_fo_require ip timeout python3
 [ -x "$ISC_DHCPD" ] || td_require "$ISC_DHCPD"
 
 # The pools as ISC balances them, each counted on its own; the two merged ones
-# as one group of three ranges.
+# as one group of three ranges (joined by commas for tdcheck.py states).
+# shellcheck disable=SC2054
 POOLS=(192.0.2.10-192.0.2.109 192.0.2.120-192.0.2.156 192.0.2.200-192.0.2.200
     198.51.100.10-198.51.100.42,198.51.100.100-198.51.100.104,198.51.100.110-198.51.100.121
     198.51.100.200-198.51.100.206)
