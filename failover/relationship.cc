@@ -128,7 +128,7 @@ bool Relationship::apply(const Decision& d) {
             }
         } else if (const auto* t = std::get_if<Task>(&e)) {
             switch (t->kind) {
-                case TaskKind::RequeueUnacked: requeueUnacked(); break;
+                case TaskKind::RequeueUnacked: requeueUnacked(false); break;
                 case TaskKind::SendUpdates: pump(); break;
                 case TaskKind::BalancePools: balance(false); break;
                 case TaskKind::PoolCheck: scheduleBalance(); break;
@@ -231,6 +231,8 @@ void Relationship::linkClosed(LinkPort* link, const std::string& reason) {
     acksOut_.clear();
     peerUnacked_ = 0;
     servingRequest_.reset();
+    // What was in flight may be lost with the link: it goes again on the next one.
+    requeueUnacked(true);
     decideAndApply(Event::connectionLost());
     linked_ = false;
 }

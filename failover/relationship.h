@@ -145,6 +145,9 @@ private:
     struct Pending {
         uint32_t xid = 0;
         common::BindingState sent = common::BindingState::Free;
+        /// The peer's crossing update won: ours is void, but it stays in the window
+        /// until the peer's ACK for it comes, or the window would overflow at the peer.
+        bool superseded = false;
     };
 
     Facts facts() const;
@@ -168,9 +171,10 @@ private:
     void queueUpdate(uint32_t address);
     void queueAll();
     void queueUnacknowledged();
-    void requeueUnacked();
+    void requeueUnacked(bool linkLost);
     void pump();
-    void flushAcks();
+    void queueAck(Message ack);
+    void flushAcks(uint64_t upTo, bool durable);
     void maybeUpdDone();
     std::size_t balance(bool mayPoolReq);  ///< returns how many leases were given to the peer
     void scheduleBalance();
@@ -205,9 +209,13 @@ private:
     std::deque<uint32_t> updates_;
     std::unordered_set<uint32_t> queued_;
     std::unordered_map<uint32_t, Pending> acks_;  ///< our BNDUPDs awaiting BNDACK, by address
-    std::vector<Message> acksOut_;                ///< our BNDACKs waiting for the commit
+    struct PendingAck {
+        uint64_t seq;
+        Message message;
+    };
+    std::deque<PendingAck> acksOut_;              ///< our BNDACKs waiting for their commit, in order
+    uint64_t ackSeq_ = 0;
     std::size_t peerUnacked_ = 0;                 ///< the peer's BNDUPDs we have not acknowledged
-    bool ackFlushScheduled_ = false;
     std::optional<uint32_t> servingRequest_;      ///< xid of the UPDREQ(ALL) we answer
     UpdateRequest outstanding_ = UpdateRequest::None;
 

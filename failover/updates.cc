@@ -46,7 +46,11 @@ void Relationship::queueUnacknowledged() {
     });
 }
 
-void Relationship::requeueUnacked() {
+void Relationship::requeueUnacked(bool linkLost) {
+    // While the link is up the peer will still acknowledge what it has: those
+    // updates stay in flight and in the window. Taking them out of it would let
+    // the window overflow at the peer, which drops the link as a flood.
+    if (!linkLost && link_ && linked_) return;
     // Back to the head of the queue, in address order (the order sent is lost).
     std::vector<uint32_t> again;
     for (const auto& [addr, p] : acks_) again.push_back(addr);
@@ -109,8 +113,11 @@ void Relationship::onBindAck(const Message& m) {
         return;
     }
     BindingState sent = it->second.sent;
+    bool superseded = it->second.superseded;
     acks_.erase(it);
-    if (m.rejectReason) {
+    if (superseded) {
+        // ISC ignores the ACK of an update the peer's crossing one replaced.
+    } else if (m.rejectReason) {
         // ISC's wording, logged where the rejection is received.
         logInfo("bind update on " + common::formatIpv4(addr) + " from " + config_->name + " rejected: " +
                 (m.message ? *m.message : "reason " + std::to_string(*m.rejectReason)));
@@ -159,14 +166,15 @@ void Relationship::onBindUpdate(const Message& m) {
     ctx.hba = hba_;
     if (lease) {
         auto it = acks_.find(lease->address);
-        if (it != acks_.end()) {
+        if (it != acks_.end() && !it->second.superseded) {
             ctx.ownUpdateInFlight = true;
             ctx.ownUpdateState = it->second.sent;
         }
     }
     BndupdOutcome out = processBindUpdate(m, ctx);
     uint32_t addr = m.assignedIpAddress.value_or(0);
-    if (out.dropOwnUpdate && lease) acks_.erase(lease->address);
+    if (out.dropOwnUpdate && lease)
+        if (auto it = acks_.find(lease->address); it != acks_.end()) it->second.superseded = true;
     if (out.accepted && lease) {
         host_.store().assign(*lease, out.lease);
         host_.leaseWritten(*lease);
@@ -182,39 +190,39 @@ void Relationship::onBindUpdate(const Message& m) {
                 queueUpdate(addr);
             }
         }
-        acksOut_.push_back(buildBindAck(addr, m.xid, now));
+        queueAck(buildBindAck(addr, m.xid, now));
     } else {
         common::logDebug("failover peer " + config_->name + ": refusing the update of " + common::formatIpv4(addr) +
                          ": " + out.message);
-        acksOut_.push_back(buildBindAck(addr, m.xid, now, out.reason, out.message));
-    }
-    // No BNDACK before the binding is on disk: the ACKs of everything read in
-    // this pass go out together after one commit.
-    if (!ackFlushScheduled_) {
-        ackFlushScheduled_ = true;
-        std::weak_ptr<bool> alive = alive_;
-        host_.whenDurable([this, alive](bool ok) {
-            if (!alive.lock()) return;
-            ackFlushScheduled_ = false;
-            if (ok) flushAcks();
-            else acksOut_.clear();  // the peer will resend what it sees unacknowledged
-        });
+        queueAck(buildBindAck(addr, m.xid, now, out.reason, out.message));
     }
 }
 
-void Relationship::flushAcks() {
-    if (!link_ || !linked_) {
-        acksOut_.clear();
-        peerUnacked_ = 0;
-        return;
+// No BNDACK before the binding it answers is on disk: each waits for the
+// commit that holds its record (many share one), then goes out in order.
+void Relationship::queueAck(Message ack) {
+    const uint64_t seq = ++ackSeq_;
+    acksOut_.push_back({seq, std::move(ack)});
+    std::weak_ptr<bool> alive = alive_;
+    host_.whenDurable([this, alive, seq](bool ok) {
+        if (alive.lock()) flushAcks(seq, ok);
+    });
+}
+
+void Relationship::flushAcks(uint64_t upTo, bool durable) {
+    bool sent = false;
+    while (!acksOut_.empty() && acksOut_.front().seq <= upTo) {
+        // Not durable (the commit failed): no ACK; the peer sends the update again.
+        if (durable && link_ && linked_) {
+            Message& a = acksOut_.front().message;
+            a.time = uint32_t(host_.clock().now());
+            send(std::move(a));
+            sent = true;
+        }
+        acksOut_.pop_front();
+        if (peerUnacked_) --peerUnacked_;
     }
-    for (Message& a : acksOut_) {
-        a.time = uint32_t(host_.clock().now());
-        send(std::move(a));
-    }
-    peerUnacked_ -= std::min(peerUnacked_, acksOut_.size());
-    acksOut_.clear();
-    pump();
+    if (sent) pump();
 }
 
 void Relationship::onUpdateRequest(const Message& m, bool all) {
