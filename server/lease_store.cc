@@ -37,6 +37,23 @@ void LeaseList::unlink(Lease* l) {
 
 // ---------------------------------------------------------------- LeaseStore
 
+namespace {
+bool samePermit(const conf::Permit& a, const conf::Permit& b) {
+    return a.kind == b.kind && a.allow == b.allow && a.className == b.className && a.after == b.after;
+}
+}  // namespace
+
+bool mergeable(const conf::Pool& a, const conf::Pool& b) {
+    auto plain = [](const conf::Pool& p) {
+        return p.scope && p.scope->options.empty() && p.scope->params.empty() && p.scope->statements.empty();
+    };
+    if (!plain(a) || !plain(b) || a.scope->parent != b.scope->parent) return false;
+    if (a.failoverPeer != b.failoverPeer || a.permits.size() != b.permits.size()) return false;
+    for (std::size_t i = 0; i < a.permits.size(); ++i)
+        if (!samePermit(a.permits[i], b.permits[i])) return false;
+    return true;
+}
+
 LeaseQueue queueFor(BindingState state) {
     switch (state) {
         case BindingState::Free: return LeaseQueue::Free;
@@ -64,13 +81,23 @@ void LeaseStore::build(const conf::Config& config, std::vector<std::string>* war
     };
     std::vector<Pending> ranges;
     for (const auto& net : config.networks) {
+        const std::size_t first = pools_.size();
         for (const auto& pool : net.pools) {
-            auto ps = std::make_unique<PoolState>();
-            ps->config = &pool;
-            ps->network = &net;
-            ps->index = pools_.size();
-            for (const auto& r : pool.ranges) ranges.push_back({r.low, r.high, ps.get()});
-            pools_.push_back(std::move(ps));
+            // ISC merges a pool into an earlier one of the same network when they
+            // differ in nothing but their ranges (confpars.c, parse_pool_statement),
+            // and balances and counts them as one: so do we.
+            PoolState* into = nullptr;
+            for (std::size_t i = first; i < pools_.size() && !into; ++i)
+                if (mergeable(*pools_[i]->config, pool)) into = pools_[i].get();
+            if (!into) {
+                auto ps = std::make_unique<PoolState>();
+                ps->config = &pool;
+                ps->network = &net;
+                ps->index = pools_.size();
+                into = ps.get();
+                pools_.push_back(std::move(ps));
+            }
+            for (const auto& r : pool.ranges) ranges.push_back({r.low, r.high, into});
         }
     }
     std::stable_sort(ranges.begin(), ranges.end(), [](const Pending& a, const Pending& b) { return a.low < b.low; });

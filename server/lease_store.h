@@ -140,6 +140,11 @@ private:
     std::size_t total_ = 0;
 };
 
+/// @brief Whether ISC would merge pool `b` into the earlier pool `a` of the same
+/// network: neither sets anything of its own, and both have the same parent scope,
+/// failover peer and permit lists.
+bool mergeable(const conf::Pool& a, const conf::Pool& b);
+
 /// @brief Which queue a lease in `state` belongs to.
 LeaseQueue queueFor(BindingState state);
 

@@ -21,10 +21,11 @@ conf::ConfigPtr load(const std::string& text) {
     return c;
 }
 
+// Two pools that differ in a permit: ISC keeps them apart (see testPlainPoolsMerge).
 const char* kTwoPools = R"(
 subnet 192.0.2.0 netmask 255.255.255.0 {
   pool { range 192.0.2.10 192.0.2.19; }
-  pool { range 192.0.2.30 192.0.2.31; }
+  pool { deny dynamic bootp clients; range 192.0.2.30 192.0.2.31; }
 }
 )";
 }  // namespace
@@ -39,6 +40,7 @@ class LeaseStoreTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testHoldAndLapse);
     CPPUNIT_TEST(testOverlappingRangesKeptOnce);
     CPPUNIT_TEST(testFreeListIsFifo);
+    CPPUNIT_TEST(testPlainPoolsMerge);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -144,7 +146,7 @@ public:
         auto c = load(R"(
 subnet 192.0.2.0 netmask 255.255.255.0 {
   pool { range 192.0.2.10 192.0.2.20; }
-  pool { range 192.0.2.15 192.0.2.25; }
+  pool { allow all clients; range 192.0.2.15 192.0.2.25; }
 }
 )");
         server::LeaseStore s;
@@ -167,6 +169,23 @@ subnet 192.0.2.0 netmask 255.255.255.0 {
         s.modify(*first, [](common::LeaseRecord& r) { r.state = BindingState::Free; });
         CPPUNIT_ASSERT(p.free.front() != first);
         CPPUNIT_ASSERT_EQUAL(ip("192.0.2.31"), p.free.front()->address);
+    }
+
+    // Pools that set nothing of their own and share permits and peer are one pool, as in ISC.
+    void testPlainPoolsMerge() {
+        auto c = load(R"(
+subnet 192.0.2.0 netmask 255.255.255.0 {
+  pool { range 192.0.2.10 192.0.2.42; }
+  pool { range 192.0.2.50 192.0.2.66; }
+  pool { option routers 192.0.2.1; range 192.0.2.70 192.0.2.71; }
+}
+)");
+        server::LeaseStore s;
+        s.build(*c);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), s.pools().size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(50), s.pools()[0]->size);
+        CPPUNIT_ASSERT(s.find(ip("192.0.2.66"))->pool == s.pools()[0].get());
+        CPPUNIT_ASSERT(s.find(ip("192.0.2.70"))->pool == s.pools()[1].get());
     }
 };
 
