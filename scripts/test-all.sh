@@ -203,8 +203,11 @@ if step "build (--enable-werror)" 1800 "$LOGS/build.log" \
     # case per TAP line, against the tandemd just built (INTEGRATION_SERVER may
     # name another, e.g. /usr/sbin/dhcpd, to check the tests themselves).
     ilog=$LOGS/check-integration.log istatus=0
-    stage "check-integration" 900 "$ilog" make -C "$ROOT/build" check-integration \
-        SERVER="${INTEGRATION_SERVER:-$ROOT/build/tandemd}" || istatus=$?
+    # With the failover tests for every pair that has a tandemd in it (ISC with
+    # ISC only proves the tests themselves) and TLS between two tandemd.
+    stage "check-integration" 1800 "$ilog" make -C "$ROOT/build" check-integration \
+        SERVER="${INTEGRATION_SERVER:-$ROOT/build/tandemd}" FAILOVER_TESTS=1 FAILOVER_TLS=1 \
+        FAILOVER_PAIRS="${FAILOVER_PAIRS:-tandemd:dhcpd dhcpd:tandemd tandemd:tandemd}" || istatus=$?
     ipass=$(grep -E '^ok ' "$ilog" | grep -c -v -E '# (SKIP|skip)')
     iskip=$(grep -c -E '^ok .*# (SKIP|skip)' "$ilog")
     ifail=$(grep -c -E '^not ok ' "$ilog")

@@ -31,7 +31,7 @@ set -u
 export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
-ALL_TESTS=(basic relay restart crash interop durability startup)
+ALL_TESTS=(basic relay restart crash interop durability startup badinput reload metrics netio)
 FAILOVER_ALL=(failover_pair failover_down failover_partition failover_balance failover_hostile)
 FAILOVER_COMBOS="dhcpd:dhcpd tandemd:dhcpd dhcpd:tandemd tandemd:tandemd"
 TIMEOUT=${TD_TEST_TIMEOUT:-300}
