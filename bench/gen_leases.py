@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write a dhcpd.leases with COUNT active leases, for bench/run.sh's startup benchmark.
+"""Write a dhcpd.leases with COUNT active leases, for bench/run.sh (start-up) and bench/failover.sh (recovery).
 
 The file is what ISC dhcpd 4.4 itself writes for a server without failover
 (see shared/reference/dhcpd-leases-format.md): the header, then one block per
@@ -10,8 +10,14 @@ MAC, as clients send) and a client-hostname. Addresses are consecutive from
 future, so a server reading it keeps all of them active. Deterministic for a
 given --seed and --now. It writes a file and nothing else.
 
+With --failover MCLT each lease is what a failover primary writes instead: a
+`tstp` (ends + MCLT, what the peer was told) and `next binding state expired`.
+There is still no failover state block, so a server reading the file starts
+that relationship in recover (failover.sh's recovery benchmark).
+
     gen_leases.py --out FILE [--count 200000] [--first 10.64.0.10]
                   [--lease-time 604800] [--now EPOCH] [--seed 1]
+                  [--failover MCLT]
 """
 
 import argparse
@@ -59,9 +65,13 @@ def main():
     ap.add_argument("--lease-time", type=int, default=7 * 86400, help="seconds")
     ap.add_argument("--now", type=int, default=None, help="epoch seconds (default: now)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--failover", type=int, default=None, metavar="MCLT",
+                    help="write leases of a failover pool (tstp = ends + MCLT, next state expired)")
     args = ap.parse_args()
     if args.count < 0 or args.lease_time < 2:
         ap.error("--count must be >= 0 and --lease-time >= 2")
+    if args.failover is not None and args.failover < 0:
+        ap.error("--failover MCLT must be >= 0")
 
     now = args.now if args.now is not None else int(time.time())
     rng = random.Random(args.seed)
@@ -85,13 +95,20 @@ def main():
             starts = now - args.lease_time // 2 + (i * (args.lease_time // 2)) // max(args.count, 1)
             starts -= rng.randrange(0, 2)
             ends = starts + args.lease_time
+            if args.failover is None:
+                tstp = ""
+                next_state = "free"
+            else:
+                tstp = "  tstp %s;\n" % isc_date(ends + args.failover)
+                next_state = "expired"
             chunk.append(
                 "lease %s {\n"
                 "  starts %s;\n"
                 "  ends %s;\n"
+                "%s"
                 "  cltt %s;\n"
                 "  binding state active;\n"
-                "  next binding state free;\n"
+                "  next binding state %s;\n"
                 "  rewind binding state free;\n"
                 "  hardware ethernet %s;\n"
                 '  uid "%s";\n'
@@ -101,7 +118,9 @@ def main():
                     addr,
                     isc_date(starts),
                     isc_date(ends),
+                    tstp,
                     isc_date(starts),
+                    next_state,
                     ":".join("%02x" % b for b in mac),
                     quotify(b"\x01" + mac),
                     i,
