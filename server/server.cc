@@ -454,9 +454,15 @@ void Server::reportCommitFailure(const std::string& message) {
 void Server::release(LeaseFile::Ticket failedUpTo) {
     const LeaseFile::Ticket durable = leaseFile_->durableTicket();
     std::size_t keep = 0;
-    for (auto& r : durable_) {
-        if (r.ticket <= durable) io_.send(r.ifindex, r.to, r.source, r.bytes.data(), r.bytes.size());
-        else if (r.ticket > failedUpTo) durable_[keep++] = std::move(r);
+    for (std::size_t i = 0; i < durable_.size(); ++i) {
+        PendingReply& r = durable_[i];
+        if (r.ticket <= durable) {
+            io_.send(r.ifindex, r.to, r.source, r.bytes.data(), r.bytes.size());
+        } else if (r.ticket > failedUpTo) {
+            // Moving an element onto itself would empty its bytes.
+            if (keep != i) durable_[keep] = std::move(r);
+            ++keep;
+        }
     }
     durable_.resize(keep);
     std::vector<std::function<void(bool)>> run, failed;
@@ -476,7 +482,12 @@ void Server::maybeRewrite() {
     if (!leaseFile_->needsRewrite(now)) return;
     leaseFile_->writer().setNow(now);
     auto st = leaseFile_->rewrite(now);
-    if (!st) common::logError(st.message);
+    if (!st) {
+        common::logError(st.message);
+        return;
+    }
+    // The new file holds every record appended so far: what waited for them goes now.
+    release(0);
 }
 
 // ---------------------------------------------------------------- expiry
