@@ -75,6 +75,9 @@ public:
         }
     }
 
+    /// Whether a line sent now could reach the daemon (or a reconnect is due).
+    bool reachable() const { return fd_ >= 0 && (connected_ || ::time(nullptr) >= retryAt_); }
+
 private:
     bool connect() {
         sockaddr_un sa{};
@@ -94,6 +97,7 @@ private:
 };
 SyslogClient g_syslog;
 bool g_syslogOpen = false;
+bool g_buffered = false;
 
 struct FacilityName {
     const char* name;
@@ -127,7 +131,32 @@ int logFacilityFromName(std::string_view name) {
 }
 
 bool logEnabled(LogLevel level) {
-    return int(level) <= int(g_config.maxLevel) || g_capture;
+    if (g_capture) return true;
+    if (int(level) > int(g_config.maxLevel)) return false;
+    return g_config.toStderr || (g_config.toSyslog && g_syslogOpen && g_syslog.reachable());
+}
+
+namespace {
+// Lines for stderr are gathered and written whole, a few per system call:
+// the daemon flushes at the end of every batch of work (logFlush), errors go
+// at once, and the buffer never holds more than kStderrBuffer bytes.
+constexpr std::size_t kStderrBuffer = 32 << 10;
+std::string g_stderr;
+
+void writeStderr() {
+    std::size_t done = 0;
+    while (done < g_stderr.size()) {
+        ssize_t n = ::write(STDERR_FILENO, g_stderr.data() + done, g_stderr.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        done += std::size_t(n);
+    }
+    g_stderr.clear();
+}
+}  // namespace
+
+void logFlush() {
+    if (!g_stderr.empty()) writeStderr();
 }
 
 void logWrite(LogLevel level, std::string_view message) {
@@ -135,14 +164,15 @@ void logWrite(LogLevel level, std::string_view message) {
     if (int(level) > int(g_config.maxLevel)) return;
     if (g_config.toSyslog && g_syslogOpen) g_syslog.send(g_config.facility | int(level), g_config.ident, message);
     if (g_config.toStderr) {
-        // One write per line, so lines from a forked helper never interleave mid-line.
-        char buf[2048];
-        std::size_t n = message.size() < sizeof buf - 1 ? message.size() : sizeof buf - 1;
-        std::memcpy(buf, message.data(), n);
-        buf[n++] = '\n';
-        ssize_t ignored = ::write(STDERR_FILENO, buf, n);
-        (void)ignored;
+        g_stderr.append(message.data(), message.size() < 2047 ? message.size() : 2047);
+        g_stderr += '\n';
+        if (!g_buffered || int(level) <= int(LogLevel::Warning) || g_stderr.size() >= kStderrBuffer) writeStderr();
     }
+}
+
+void logBuffering(bool on) {
+    g_buffered = on;
+    if (!on) logFlush();
 }
 
 void logCapture(std::function<void(LogLevel, std::string_view)> sink) { g_capture = std::move(sink); }

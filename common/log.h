@@ -32,11 +32,18 @@ const LogConfig& logConfig();
 int logFacilityFromName(std::string_view name);
 
 void logWrite(LogLevel level, std::string_view message);
+/// @brief Gather stderr lines and write them a batch at a time (warnings and
+/// errors still go at once); the daemon turns it on and calls logFlush() at the
+/// end of every burst of work. Off (the default): every line is written at once.
+void logBuffering(bool on);
+void logFlush();
 inline void logError(std::string_view m) { logWrite(LogLevel::Error, m); }
 inline void logWarning(std::string_view m) { logWrite(LogLevel::Warning, m); }
 inline void logNotice(std::string_view m) { logWrite(LogLevel::Notice, m); }
 inline void logInfo(std::string_view m) { logWrite(LogLevel::Info, m); }
 inline void logDebug(std::string_view m) { logWrite(LogLevel::Debug, m); }
+/// @brief Whether a message of this level goes anywhere: callers skip building
+/// expensive lines that nobody would read.
 bool logEnabled(LogLevel level);
 
 /// @brief Send every message to `sink` as well (tests); an empty function removes it.

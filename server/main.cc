@@ -376,7 +376,13 @@ int main(int argc, char** argv) {
 
     logInfo("Server starting service.");
     server::notifyReady();
+    // Log lines for stderr go out a batch at a time from here on (see common/log.h);
+    // whatever the packet path did not flush goes within a fifth of a second.
+    common::Timer logFlusher(loop, [] { common::logFlush(); });
+    logFlusher.startRepeatingMs(200);
+    common::logBuffering(true);
     loop.run();
+    common::logBuffering(false);
     if (!cl.noPid) server::removePidFile(cl.pidFile);
     logInfo("tandemd: exiting.");
     return 0;

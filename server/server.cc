@@ -334,6 +334,7 @@ void Server::onBatchEnd() {
     io_.flush();
     inBatch_ = false;
     armExpiry();
+    common::logFlush();
 }
 
 void Server::handle(Outcome&& o, const Packet4& request, const Ingress& in, int ifindex) {
@@ -439,7 +440,10 @@ void Server::onCommitDone(std::unique_ptr<LeaseFile::CommitJob> job) {
     release(st.ok() ? 0 : job->upTo);
     if (st.ok()) maybeRewrite();
     if (leaseFile_->pendingBytes() > 0 || leaseFile_->rewritePending()) commitAndRelease();
-    if (!inBatch_) io_.flush();
+    if (!inBatch_) {
+        io_.flush();
+        common::logFlush();
+    }
 }
 
 void Server::reportCommitFailure(const std::string& message) {
