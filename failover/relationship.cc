@@ -19,7 +19,11 @@ namespace {
 constexpr Time kClockSkewLimit = 60;     // ISC rejects CONNECT/CONNECTACK more than 60 s off
 constexpr uint64_t kSweepMs = 5000;      // partner-down: how often freed-up leases are looked for
 
-std::string vendorClass() { return "tandem-" PACKAGE_VERSION; }
+// What we send as vendor-class-identifier (ISC sends "isc-" and its version).
+std::vector<uint8_t> vendorClass() {
+    static const std::string kName = "tandem-" PACKAGE_VERSION;
+    return std::vector<uint8_t>(kName.begin(), kName.end());
+}
 
 uint32_t wire(Time t) { return t <= 0 ? 0 : t >= common::kNever ? 0xffffffffu : uint32_t(t); }
 
@@ -213,7 +217,7 @@ void Relationship::linkUp(LinkPort* link) {
         m.relationshipName = config_->name;
         m.maxUnacked = config_->maxUnackedUpdates;
         m.receiveTimer = config_->maxResponseDelay;
-        m.vendorClass = std::vector<uint8_t>(vendorClass().begin(), vendorClass().end());
+        m.vendorClass = vendorClass();
         m.protocolVersion = 1;
         m.tlsRequest = 0;
         m.mclt = mclt_;
@@ -328,7 +332,7 @@ void Relationship::reject(LinkPort* link, MessageType type, uint32_t xid, uint8_
     Message r = header(type, xid);
     if (type == MessageType::FTM_CONNECTACK) {
         r.relationshipName = config_->name;
-        r.vendorClass = std::vector<uint8_t>(vendorClass().begin(), vendorClass().end());
+        r.vendorClass = vendorClass();
         r.protocolVersion = 1;
     }
     r.rejectReason = reason;
@@ -376,7 +380,7 @@ void Relationship::onConnect(LinkPort* link, const Message& m) {
     ack.relationshipName = config_->name;
     ack.maxUnacked = config_->maxUnackedUpdates;
     ack.receiveTimer = config_->maxResponseDelay;
-    ack.vendorClass = std::vector<uint8_t>(vendorClass().begin(), vendorClass().end());
+    ack.vendorClass = vendorClass();
     ack.protocolVersion = 1;
     if (m.tlsRequest) ack.tlsReply = 0;
     link->send(ack);
