@@ -50,7 +50,12 @@ public:
     void send(const Message& m) override {
         if (!dead_) link_->send(m);
     }
-    void markEstablished() override { link_->markEstablished(); }
+    void markEstablished() override {
+        link_->markEstablished();
+        // One link is enough: a retry still pending (the peer connected to us
+        // first) would open a second. Losing this link restarts the connector.
+        e_.connector->stop();
+    }
     void setPartnerReceiveTimer(uint32_t seconds) override { link_->setPartnerReceiveTimer(seconds); }
     void close(const std::string& reason) override {
         if (!dead_) link_->close(reason);

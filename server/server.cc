@@ -48,6 +48,7 @@ Server::Server(common::EventLoop& loop, const common::Clock& clock, conf::Config
       timers_(loop),
       ping_(loop, timers_, clock),
       expiryTimer_(loop, [this] { onExpiryTimer(); }),
+      commitSoon_(loop, [this] { commitAndRelease(); }),
       worker_(std::make_unique<CommitWorker>(loop, [this](std::unique_ptr<LeaseFile::CommitJob> job) {
           onCommitDone(std::move(job));
       })) {
@@ -388,9 +389,22 @@ void Server::onPing(uint32_t address, bool answered) {
 
 // ---------------------------------------------------------------- durability
 
-void Server::leaseChanged(const Lease& lease) { leaseFile_->append(lease); }
+void Server::leaseChanged(const Lease& lease) {
+    leaseFile_->append(lease);
+    appended();
+}
 
-void Server::leaseUpdated(Lease& lease) { leaseFile_->append(lease); }
+void Server::leaseUpdated(Lease& lease) {
+    leaseFile_->append(lease);
+    appended();
+}
+
+// A batch commits at its end. What is appended outside one (a peer's BNDACK, a
+// pool balance, a timer) is committed once the loop is back: otherwise it sat
+// in memory until the next client packet.
+void Server::appended() {
+    if (!inBatch_ && !commitSoon_.pending()) commitSoon_.startMs(0);
+}
 
 void Server::commitThen(std::function<void(bool)> then) {
     afterCommit_.push_back({leaseFile_->lastTicket(), std::move(then)});

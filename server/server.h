@@ -122,6 +122,7 @@ private:
     bool selectServed(const conf::Config& config, std::vector<ServedInterface>& served, std::string& error) const;
     void queueReply(const Outcome& o, const common::Packet4& request, int ifindex, bool durable);
     void commitAndRelease();
+    void appended();
     void onCommitDone(std::unique_ptr<LeaseFile::CommitJob> job);
     void release(LeaseFile::Ticket failedUpTo);
     void reportCommitFailure(const std::string& message);
@@ -148,6 +149,7 @@ private:
     common::LoopTimerService timers_;
     PingService ping_;
     common::Timer expiryTimer_;
+    common::Timer commitSoon_;  ///< records appended outside a packet batch (failover, timers)
     common::Time expiryArmedFor_ = 0;
     std::vector<PendingReply> durable_;
     std::vector<std::pair<LeaseFile::Ticket, std::function<void(bool)>>> afterCommit_;
