@@ -25,6 +25,8 @@
 # /usr/sbin/dhcpd), tandemd (TANDEMD, default $top_builddir/tandemd, else
 # SERVER if it is a tandemd, else tandemd on PATH) or a path; `all` is the four
 # combinations below. A name may carry its own pair: failover_pair@tandemd:dhcpd.
+# failover_migrate (ISC's pair, then tandemd in each peer's place) runs once,
+# by name or with FAILOVER_TESTS=1.
 # Without FAILOVER_PAIRS a failover test named alone takes PRIMARY and SECONDARY
 # from the environment, and FAILOVER_TESTS=1 runs dhcpd:dhcpd.
 set -u
@@ -86,9 +88,11 @@ if [ "${FAILOVER_TLS:-}" = 1 ] && [[ " ${tests[*]-} " != *" failover_tls "* ]]; 
     tests+=(failover_tls)
 fi
 
-# The failover tests: added with FAILOVER_TESTS=1, then one entry per pair.
+# The failover tests: added with FAILOVER_TESTS=1, then one entry per pair;
+# failover_migrate (an ISC pair replaced by tandemd one peer at a time, and
+# back) once, not per pair.
 if [ "${FAILOVER_TESTS:-}" = 1 ]; then
-    for t in "${FAILOVER_ALL[@]}"; do
+    for t in "${FAILOVER_ALL[@]}" failover_migrate; do
         [[ " ${tests[*]-} " == *" $t "* ]] || tests+=("$t")
     done
 fi
@@ -98,7 +102,7 @@ fo_pairs=${FAILOVER_PAIRS:-}
 expanded=()
 for t in "${tests[@]+"${tests[@]}"}"; do
     case $t in
-        failover_tls | *@*) expanded+=("$t") ;;
+        failover_tls | failover_migrate | *@*) expanded+=("$t") ;;
         failover_*)
             if [ -n "$fo_pairs" ]; then
                 for p in $fo_pairs; do expanded+=("$t@$p"); done
@@ -147,6 +151,7 @@ for entry in "${tests[@]+"${tests[@]}"}"; do
         t="${script}[$pair]"
         fo_env=("PRIMARY=$(fo_bin "${pair%%:*}")" "SECONDARY=$(fo_bin "${pair#*:}")")
     fi
+    [ "$script" = failover_migrate ] && fo_env=("TANDEMD=$(fo_bin tandemd)")
     # A run id of our own per test: the namespaces it makes are td<id>-*.
     run_id=$$$(printf '%02d' "$idx")
     t0=$(date +%s)
