@@ -11,7 +11,7 @@
 #   bridge "lan" (192.0.2.0/24): pri 192.0.2.1, sec 192.0.2.2, clients.
 . "$(dirname "$0")/lib.sh"
 
-td_plan 12
+td_plan 13
 ISC=${ISC_DHCPD:-/usr/sbin/dhcpd}
 TANDEMD=${TANDEMD:-${top_builddir:-.}/tandemd}
 SERVER=$TANDEMD
@@ -56,6 +56,38 @@ start() {
     td_server_start "$name" "$role" eth0 "$TD_WORK/$role.conf" "$TD_WORK/$role.leases" "$bin"
 }
 
+# resumes NAME ROLE BINARY WHAT: start it, and one case: it reaches normal with
+# no recover on the way (WHAT names it in the case).
+resumes() {
+    local name=$1 moves
+    if start "$1" "$2" "$3" && td_wait_log "$(td_log "$name")" "$moves_re" 30; then
+        moves=$(td_fo_moves "$name")
+        case " $moves" in
+            *" recover"*) td_fail "$4 without a recovery" "states: $moves" ;;
+            *) td_ok "$4 without a recovery: $moves" ;;
+        esac
+    else
+        td_fail "$4" "$TD_START_ERROR; states: $(td_fo_moves "$name")"
+        td_diag_file "$(td_log "$name")" 30
+    fi
+}
+
+# holds_all LEASES WHAT: one case: every address of a[] is active in LEASES.
+holds_all() {
+    local x missing=()
+    for x in "${a[@]}"; do
+        case $(td_lease "$1" "$x") in
+            state=active*) ;;
+            *) missing+=("$x: $(td_lease "$1" "$x")") ;;
+        esac
+    done
+    if [ "${#missing[@]}" -eq 0 ]; then
+        td_ok "$2 (${a[*]})"
+    else
+        td_fail "$2" "${missing[@]}"
+    fi
+}
+
 # 1
 if start pri pri "$ISC" && start sec sec "$ISC" && td_wait_log "$(td_log pri)" "$moves_re" 30 &&
     td_wait_log "$(td_log sec)" "$moves_re" 30; then
@@ -86,16 +118,7 @@ fi
 
 # 4: tandemd takes the secondary's place on ISC's lease file.
 markp=$(td_fo_mark pri)
-if start sec2 sec "$TANDEMD" && td_wait_log "$(td_log sec2)" "$moves_re" 30; then
-    moves=$(td_fo_moves sec2)
-    case " $moves" in
-        *" recover"*) td_fail "tandemd (secondary) resumes from ISC's state without a recovery" "states: $moves" ;;
-        *) td_ok "tandemd (secondary) resumes from ISC's state without a recovery: $moves" ;;
-    esac
-else
-    td_fail "tandemd (secondary) resumes from ISC's state" "$TD_START_ERROR; states: $(td_fo_moves sec2)"
-    td_diag_file "$(td_log sec2)" 30
-fi
+resumes sec2 sec "$TANDEMD" "tandemd (secondary) resumes from ISC's state"
 
 # 5
 if td_fo_wait pri "$markp" "peer moves from [a-z-]+ to normal" 30; then
@@ -107,39 +130,16 @@ fi
 
 # 6: every binding, including the one made while the secondary was away.
 sleep 3
-missing=()
-for x in "${a[@]}"; do
-    case $(td_lease "$TD_WORK/sec.leases" "$x") in
-        state=active*) ;;
-        *) missing+=("$x: $(td_lease "$TD_WORK/sec.leases" "$x")") ;;
-    esac
-done
-if [ "${#a[@]}" -eq 3 ] && [ "${#missing[@]}" -eq 0 ]; then
-    td_ok "tandemd's lease file holds all three bindings (${a[*]})"
+if [ "${#a[@]}" -eq 3 ]; then
+    holds_all "$TD_WORK/sec.leases" "tandemd's lease file holds all three bindings"
 else
-    td_fail "tandemd's lease file holds all three bindings" "${missing[@]}"
+    td_fail "tandemd's lease file holds all three bindings" "only ${#a[@]} clients were bound: ${a[*]}"
 fi
 
 # 7, 8: then the primary, the same way.
 td_server_stop pri
-if start pri2 pri "$TANDEMD" && td_wait_log "$(td_log pri2)" "$moves_re" 30; then
-    moves=$(td_fo_moves pri2)
-    case " $moves" in
-        *" recover"*) td_fail "tandemd (primary) resumes from ISC's state without a recovery" "states: $moves" ;;
-        *) td_ok "tandemd (primary) resumes from ISC's state without a recovery: $moves" ;;
-    esac
-else
-    td_fail "tandemd (primary) resumes from ISC's state" "$TD_START_ERROR; states: $(td_fo_moves pri2)"
-    td_diag_file "$(td_log pri2)" 30
-fi
-missing=()
-for x in "${a[@]}"; do
-    case $(td_lease "$TD_WORK/pri.leases" "$x") in
-        state=active*) ;;
-        *) missing+=("$x") ;;
-    esac
-done
-td_check "the new primary's lease file holds all three bindings" [ "${#missing[@]}" -eq 0 ]
+resumes pri2 pri "$TANDEMD" "tandemd (primary) resumes from ISC's state"
+holds_all "$TD_WORK/pri.leases" "the new primary's lease file holds every binding"
 
 # 9, 10: the all-Tandem pair serves, and the first clients keep their addresses.
 if td_dhclient d4 c4 eth0; then
@@ -155,35 +155,19 @@ else
     td_fail "the first client gets its address back" "want ${a[0]}; $(td_client_summary)"
 fi
 
-# 11, 12: and back, should an admin roll back: ISC dhcpd takes the secondary's
+# 11-13: and back, should an admin roll back: ISC dhcpd takes the secondary's
 # place again, on the lease file tandemd wrote, and resumes without a recovery.
 sleep 2 # the last BNDACK
 td_server_stop sec2
 markp=$(td_fo_mark pri2)
-if start sec3 sec "$ISC" && td_wait_log "$(td_log sec3)" "$moves_re" 30 &&
-    td_fo_wait pri2 "$markp" "peer moves from [a-z-]+ to normal" 30; then
-    moves=$(td_fo_moves sec3)
-    case " $moves" in
-        *" recover"*) td_fail "ISC dhcpd (secondary) resumes from tandemd's lease file without a recovery" "states: $moves" ;;
-        *) td_ok "ISC dhcpd (secondary) resumes from tandemd's lease file without a recovery: $moves" ;;
-    esac
+resumes sec3 sec "$ISC" "ISC dhcpd (secondary) resumes from tandemd's lease file"
+if td_fo_wait pri2 "$markp" "peer moves from [a-z-]+ to normal" 30; then
+    td_ok "tandemd (primary) sees ISC in normal again"
 else
-    td_fail "ISC dhcpd (secondary) resumes from tandemd's lease file" "$TD_START_ERROR; states: $(td_fo_moves sec3)"
-    td_diag_file "$(td_log sec3)" 30
+    td_fail "tandemd (primary) sees ISC in normal again" "$(td_fo_after pri2 "$markp" | tail -n 5)"
 fi
 # What ISC read back: its own rewrite at start-up holds every binding.
 sleep 1
-missing=()
-for x in "${a[@]}"; do
-    case $(td_lease "$TD_WORK/sec.leases" "$x") in
-        state=active*) ;;
-        *) missing+=("$x: $(td_lease "$TD_WORK/sec.leases" "$x")") ;;
-    esac
-done
-if [ "${#missing[@]}" -eq 0 ]; then
-    td_ok "ISC's lease file holds every binding after the roll-back (${a[*]})"
-else
-    td_fail "ISC's lease file holds every binding after the roll-back" "${missing[@]}"
-fi
+holds_all "$TD_WORK/sec.leases" "ISC's lease file holds every binding after the roll-back"
 for c in 1 2 3 4; do td_dhclient_stop "d$c"; done
 td_finish_plan
