@@ -87,6 +87,9 @@ installed_tandemd_pids() {
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tandem-check-deb.XXXXXX") || exit 1
 INSTALLED_BY_US=no OUR_POLICY=no OUR_RUNDIR=no NETNS='' JOB_PID='' DAEMON_PID=''
+# The unit's test configuration: under /run, which the sandbox keeps (read-only)
+# where it replaces /tmp, wherever the checkout is.
+UNITCONF=/run/tandem-check-deb.$$.conf
 cleanup() {
     local p
     for p in $DAEMON_PID $JOB_PID; do
@@ -97,6 +100,7 @@ cleanup() {
     done
     [ -z "$NETNS" ] || ip netns del "$NETNS" 2>/dev/null
     [ "$OUR_RUNDIR" = no ] || rm -rf /run/tandem
+    rm -f "$UNITCONF"
     if [ "$INSTALLED_BY_US" = yes ]; then
         echo "# cleanup: purging the package this run installed"
         dpkg --purge tandem >/dev/null 2>&1
@@ -361,7 +365,7 @@ unit_value() { sed -n "s/^$1=//p" "$UNIT" | tail -n 1; }
 # (the namespace's interface) filled in, and without -q, so that the daemon's
 # log goes to stderr here.
 unit_command() {
-    unit_value "$1" | sed "s#\\\$OPTIONS#-cf $UNITDIR/test.conf#; s#\\\$INTERFACES#tdsrv#; s# -q # #"
+    unit_value "$1" | sed "s#\\\$OPTIONS#-cf $UNITCONF#; s#\\\$INTERFACES#tdsrv#; s# -q # #"
 }
 
 # sandboxed COMMAND...: run COMMAND in the namespace NETNS the way the unit
@@ -521,9 +525,8 @@ run_unit() {
     mkdir -m 0755 /run/tandem && OUR_RUNDIR=yes || { not_ok "RuntimeDirectory /run/tandem"; return; }
     rm -rf "$UNITDIR"
     mkdir -p "$UNITDIR"
-    # Outside /tmp, which the sandbox replaces.
     printf 'ddns-update-style none;\nsubnet 10.213.8.0 netmask 255.255.255.0 {\n  range 10.213.8.100 10.213.8.110;\n}\n' \
-        >"$UNITDIR/test.conf"
+        >"$UNITCONF"
     : >"$log"
     # shellcheck disable=SC2046
     check "ExecStartPre ($(unit_value ExecStartPre)) passes in the sandbox" sandboxed $(unit_command ExecStartPre)
