@@ -164,59 +164,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # ---- what it needs, installed in one place ---------------------------------
-# As bench/run.sh does: perfdhcp is in kea-admin; a policy-rc.d keeps Debian
-# from starting isc-dhcp-server's service during the install, and its units are
-# disabled afterwards. Packages already present are not touched.
-pkg_installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
+# As bench/run.sh does (bench/lib.sh); perfdhcp is in kea-admin.
+BENCH_NAME=failover.sh
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
+[ "$INSTALL" = 1 ] && install_deps kea-admin isc-dhcp-server iproute2 python3 procps
 
-install_deps() {
-    local want=(kea-admin isc-dhcp-server iproute2 python3 procps) missing=() p
-    command -v dpkg-query >/dev/null 2>&1 || return 0
-    for p in "${want[@]}"; do pkg_installed "$p" || missing+=("$p"); done
-    [ "${#missing[@]}" -eq 0 ] && return 0
-    echo "# installing ${missing[*]}"
-    local policy=/usr/sbin/policy-rc.d ours=no rc=0
-    if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\n# written by tandem bench/failover.sh for the length of one install\nexit 101\n' >"$policy"
-        chmod 755 "$policy"
-        ours=yes
-    fi
-    DEBIAN_FRONTEND=noninteractive timeout 600 apt-get update || rc=$?
-    if [ "$rc" -eq 0 ]; then
-        DEBIAN_FRONTEND=noninteractive timeout 1800 apt-get install -y --no-install-recommends "${missing[@]}" || rc=$?
-    fi
-    [ "$ours" = yes ] && rm -f "$policy"
-    local unit pidfile pid
-    for p in "${missing[@]}"; do
-        [ "$p" = isc-dhcp-server ] || continue
-        for unit in isc-dhcp-server isc-dhcp-server6; do
-            if command -v systemctl >/dev/null 2>&1; then
-                systemctl disable "$unit.service" >/dev/null 2>&1 || true
-                [ -d /run/systemd/system ] && systemctl stop "$unit.service" >/dev/null 2>&1
-            fi
-            if command -v update-rc.d >/dev/null 2>&1 && [ -e "/etc/init.d/$unit" ]; then
-                update-rc.d "$unit" disable >/dev/null 2>&1 || true
-            fi
-        done
-    done
-    # Without systemd, a service started despite the policy left its pid file:
-    # stop that process, and only that one.
-    for pidfile in /run/dhcpd.pid /var/run/dhcpd.pid; do
-        [ -r "$pidfile" ] || continue
-        pid=$(head -n1 "$pidfile" | tr -dc 0-9)
-        [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = /usr/sbin/dhcpd ] &&
-            { echo "# stopping the service (pid $pid) the package started"; kill "$pid"; }
-    done
-    if [ "$rc" -ne 0 ]; then
-        echo "failover.sh: apt-get failed (status $rc)" >&2
-        exit 1
-    fi
-}
-[ "$INSTALL" = 1 ] && install_deps
-
-for t in ip perfdhcp python3 timeout; do
-    command -v "$t" >/dev/null 2>&1 || { echo "failover.sh: $t not found" >&2; exit 1; }
-done
+need_tools ip perfdhcp python3 timeout
 
 # ---- work dir, processes, cleanup ------------------------------------------
 # Lease files on disk (both servers sync them): /var/tmp, not a tmpfs.
@@ -228,63 +182,9 @@ NSES=()
 PIDS=()
 FO_TOOLS=$HERE/fo_tools.py
 
-alive() {
-    local s
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    s=${s##*) }
-    [ "${s%% *}" != Z ]
-}
-
-# stop PID [GRACE]: SIGTERM, SIGKILL after GRACE seconds, then reap.
-stop_pid() {
-    local pid=$1 grace=${2:-10} end
-    disown "$pid" 2>/dev/null
-    if alive "$pid"; then
-        kill -TERM "$pid" 2>/dev/null
-        end=$(($(date +%s) + grace))
-        while alive "$pid" && [ "$(date +%s)" -lt "$end" ]; do sleep 0.05; done
-        alive "$pid" && kill -KILL "$pid" 2>/dev/null
-        end=$(($(date +%s) + 3))
-        while alive "$pid" && [ "$(date +%s)" -lt "$end" ]; do sleep 0.05; done
-    fi
-    { wait "$pid"; } 2>/dev/null
-    return 0
-}
-
-# shellcheck disable=SC2317 # run by the EXIT trap
-cleanup() {
-    local st=$? pid ns pids
-    trap '' INT TERM HUP PIPE
-    for pid in "${PIDS[@]+"${PIDS[@]}"}"; do alive "$pid" && kill -TERM "$pid" 2>/dev/null; done
-    for pid in "${PIDS[@]+"${PIDS[@]}"}"; do stop_pid "$pid" 3; done
-    for ns in "${NSES[@]+"${NSES[@]}"}"; do
-        pids=$(ip netns pids "$ns" 2>/dev/null)
-        for pid in $pids; do stop_pid "$pid" 2; done
-        ip netns del "$ns" 2>/dev/null
-    done
-    if [ "$KEEP" = 1 ]; then
-        echo "# work dir kept: $WORK"
-    else
-        rm -rf -- "$WORK"
-    fi
-    exit "$st"
-}
-trap cleanup EXIT
-trap 'echo "# interrupted"; exit 130' INT
-trap 'echo "# terminated"; exit 143' TERM
-trap 'exit 129' HUP
+bench_traps
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
-# CPU seconds (user + system, all threads) the process has used.
-cpu_secs() {
-    local s
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return
-    s=${s##*) }
-    # shellcheck disable=SC2086
-    set -- $s
-    awk -v u="${12}" -v k="${13}" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (u + k) / hz}'
-}
 secs() { [ -n "$1" ] && awk -v m="$1" 'BEGIN {printf "%.2f", m / 1000}' || echo -; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", a - b}'; }
 
@@ -782,9 +682,6 @@ in_list() {
     for x in "$@"; do [ "$x" = "$w" ] && return 0; done
     return 1
 }
-pct() { awk -v d="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f%%", 100 * d / s; else printf "-" }'; }
-mib() { [ -n "$1" ] && awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}' || echo -; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b + 0 > 0) printf "%.2f", a / b; else printf "n/a" }'; }
 label() {
     case $1 in
         isc) echo "ISC+ISC" ;; tandem) echo "Tandem+Tandem" ;;

@@ -97,65 +97,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # ---- what it needs, installed in one place ---------------------------------
-# perfdhcp is in kea-admin. Debian's kea and isc-dhcp-server packages start their
-# services on install: a policy-rc.d forbids that for the length of the install,
-# and the units of a package installed here are disabled afterwards (as
-# scripts/setup-deps.sh does). Packages already present are not touched.
-pkg_installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
+# perfdhcp is in kea-admin.
+BENCH_NAME=run.sh
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
+[ "$INSTALL" = 1 ] && install_deps kea-admin kea-dhcp4-server isc-dhcp-server iproute2 python3 procps
 
-install_deps() {
-    local want=(kea-admin kea-dhcp4-server isc-dhcp-server iproute2 python3 procps) missing=() p
-    command -v dpkg-query >/dev/null 2>&1 || return 0
-    for p in "${want[@]}"; do pkg_installed "$p" || missing+=("$p"); done
-    [ "${#missing[@]}" -eq 0 ] && return 0
-    echo "# installing ${missing[*]}"
-    local policy=/usr/sbin/policy-rc.d ours=no rc=0
-    if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\n# written by tandem bench/run.sh for the length of one install\nexit 101\n' >"$policy"
-        chmod 755 "$policy"
-        ours=yes
-    fi
-    DEBIAN_FRONTEND=noninteractive timeout 600 apt-get update || rc=$?
-    if [ "$rc" -eq 0 ]; then
-        DEBIAN_FRONTEND=noninteractive timeout 1800 apt-get install -y --no-install-recommends "${missing[@]}" || rc=$?
-    fi
-    [ "$ours" = yes ] && rm -f "$policy"
-    local unit units pidfile pid
-    for p in "${missing[@]}"; do
-        case $p in
-            kea-dhcp4-server) units="kea-dhcp4-server" ;;
-            isc-dhcp-server) units="isc-dhcp-server isc-dhcp-server6" ;;
-            *) continue ;;
-        esac
-        for unit in $units; do
-            if command -v systemctl >/dev/null 2>&1; then
-                systemctl disable "$unit.service" >/dev/null 2>&1 || true
-                [ -d /run/systemd/system ] && systemctl stop "$unit.service" >/dev/null 2>&1
-            fi
-            if command -v update-rc.d >/dev/null 2>&1 && [ -e "/etc/init.d/$unit" ]; then
-                update-rc.d "$unit" disable >/dev/null 2>&1 || true
-            fi
-        done
-    done
-    # Without systemd, a service started despite the policy left its pid file:
-    # stop that process, and only that one.
-    for pidfile in /run/dhcpd.pid /var/run/dhcpd.pid /run/kea/kea-dhcp4.kea-dhcp4.pid; do
-        [ -r "$pidfile" ] || continue
-        pid=$(head -n1 "$pidfile" | tr -dc 0-9)
-        case $(readlink "/proc/$pid/exe" 2>/dev/null) in
-            /usr/sbin/dhcpd|/usr/sbin/kea-dhcp4) echo "# stopping the service (pid $pid) the package started"; kill "$pid" ;;
-        esac
-    done
-    if [ "$rc" -ne 0 ]; then
-        echo "run.sh: apt-get failed (status $rc)" >&2
-        exit 1
-    fi
-}
-[ "$INSTALL" = 1 ] && install_deps
-
-for t in ip perfdhcp python3 timeout; do
-    command -v "$t" >/dev/null 2>&1 || { echo "run.sh: $t not found" >&2; exit 1; }
-done
+need_tools ip perfdhcp python3 timeout
 
 # ---- work dir, processes, cleanup ------------------------------------------
 # The lease files must be on disk (ISC fsyncs each one before its ACK): /var/tmp,
@@ -168,50 +116,7 @@ NS_CLI=tbench$$-cli
 NSES=()
 PIDS=()
 
-alive() {
-    local s
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    s=${s##*) }
-    [ "${s%% *}" != Z ]
-}
-
-# stop PID [GRACE]: SIGTERM, SIGKILL after GRACE seconds, then reap.
-stop_pid() {
-    local pid=$1 grace=${2:-10} end
-    disown "$pid" 2>/dev/null
-    if alive "$pid"; then
-        kill -TERM "$pid" 2>/dev/null
-        end=$(($(date +%s) + grace))
-        while alive "$pid" && [ "$(date +%s)" -lt "$end" ]; do sleep 0.05; done
-        alive "$pid" && kill -KILL "$pid" 2>/dev/null
-        end=$(($(date +%s) + 3))
-        while alive "$pid" && [ "$(date +%s)" -lt "$end" ]; do sleep 0.05; done
-    fi
-    { wait "$pid"; } 2>/dev/null
-    return 0
-}
-
-# shellcheck disable=SC2317 # run by the EXIT trap
-cleanup() {
-    local st=$? pid ns pids
-    trap '' INT TERM HUP PIPE
-    for pid in "${PIDS[@]+"${PIDS[@]}"}"; do stop_pid "$pid" 3; done
-    for ns in "${NSES[@]+"${NSES[@]}"}"; do
-        pids=$(ip netns pids "$ns" 2>/dev/null)
-        for pid in $pids; do stop_pid "$pid" 2; done
-        ip netns del "$ns" 2>/dev/null
-    done
-    if [ "$KEEP" = 1 ]; then
-        echo "# work dir kept: $WORK"
-    else
-        rm -rf -- "$WORK"
-    fi
-    exit "$st"
-}
-trap cleanup EXIT
-trap 'echo "# interrupted"; exit 130' INT
-trap 'echo "# terminated"; exit 143' TERM
-trap 'exit 129' HUP
+bench_traps
 
 # spawn NAME COMMAND...: run COMMAND in the server namespace, output to
 # $WORK/NAME.log; SPAWNED is its PID (`ip netns exec` execs the command).
@@ -232,17 +137,6 @@ wait_ready() {
         [ "$(date +%s%N)" -lt "$end" ] || return 1
         sleep 0.01
     done
-}
-
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
-# CPU seconds (user + system, all threads) the process has used.
-cpu_secs() {
-    local s
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return
-    s=${s##*) }
-    # shellcheck disable=SC2086
-    set -- $s
-    awk -v u="${12}" -v k="${13}" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (u + k) / hz}'
 }
 
 # ---- topology ---------------------------------------------------------------
@@ -522,10 +416,7 @@ EOF
 fi
 
 # ---- report -------------------------------------------------------------------
-pct() { awk -v d="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f%%", 100 * d / s; else printf "-" }'; }
-mib() { [ -n "$1" ] && awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}' || echo -; }
 ratio3() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b + 0 > 0) printf "%.3g", a / b; else printf "n/a" }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b + 0 > 0) printf "%.2f", a / b; else printf "n/a" }'; }
 
 echo
 echo "DORA benchmark: perfdhcp -r $RATE (offered exchanges/s) -R $CLIENTS (clients) -p $SECS (seconds), one server after another, $ROUNDS round(s)"
