@@ -25,8 +25,9 @@
 # /usr/sbin/dhcpd), tandemd (TANDEMD, default $top_builddir/tandemd, else
 # SERVER if it is a tandemd, else tandemd on PATH) or a path; `all` is the four
 # combinations below. A name may carry its own pair: failover_pair@tandemd:dhcpd.
-# failover_migrate (ISC's pair, then tandemd in each peer's place) runs once,
-# by name or with FAILOVER_TESTS=1.
+# failover_migrate (ISC's pair, then tandemd in each peer's place) and
+# failover_resend (ISC streams 20,000 bindings to tandemd) run once, by name or
+# with FAILOVER_TESTS=1.
 # Without FAILOVER_PAIRS a failover test named alone takes PRIMARY and SECONDARY
 # from the environment, and FAILOVER_TESTS=1 runs dhcpd:dhcpd.
 set -u
@@ -35,6 +36,7 @@ export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 ALL_TESTS=(basic relay restart crash interop durability startup badinput reload metrics netio)
 FAILOVER_ALL=(failover_pair failover_down failover_partition failover_balance failover_hostile)
+FAILOVER_ONCE=(failover_migrate failover_resend) # tandemd with ISC, not per pair
 FAILOVER_COMBOS="dhcpd:dhcpd tandemd:dhcpd dhcpd:tandemd tandemd:tandemd"
 TIMEOUT=${TD_TEST_TIMEOUT:-300}
 export SERVER=${SERVER:-/usr/sbin/dhcpd}
@@ -90,9 +92,10 @@ fi
 
 # The failover tests: added with FAILOVER_TESTS=1, then one entry per pair;
 # failover_migrate (an ISC pair replaced by tandemd one peer at a time, and
-# back) once, not per pair.
+# back) and failover_resend (an ISC primary's full resend to tandemd) once,
+# not per pair.
 if [ "${FAILOVER_TESTS:-}" = 1 ]; then
-    for t in "${FAILOVER_ALL[@]}" failover_migrate; do
+    for t in "${FAILOVER_ALL[@]}" "${FAILOVER_ONCE[@]}"; do
         [[ " ${tests[*]-} " == *" $t "* ]] || tests+=("$t")
     done
 fi
@@ -102,7 +105,7 @@ fo_pairs=${FAILOVER_PAIRS:-}
 expanded=()
 for t in "${tests[@]+"${tests[@]}"}"; do
     case $t in
-        failover_tls | failover_migrate | *@*) expanded+=("$t") ;;
+        failover_tls | failover_migrate | failover_resend | *@*) expanded+=("$t") ;;
         failover_*)
             if [ -n "$fo_pairs" ]; then
                 for p in $fo_pairs; do expanded+=("$t@$p"); done
@@ -151,7 +154,7 @@ for entry in "${tests[@]+"${tests[@]}"}"; do
         t="${script}[$pair]"
         fo_env=("PRIMARY=$(fo_bin "${pair%%:*}")" "SECONDARY=$(fo_bin "${pair#*:}")")
     fi
-    [ "$script" = failover_migrate ] && fo_env=("TANDEMD=$(fo_bin tandemd)")
+    case " ${FAILOVER_ONCE[*]} " in *" $script "*) fo_env=("TANDEMD=$(fo_bin tandemd)") ;; esac
     # A run id of our own per test: the namespaces it makes are td<id>-*.
     run_id=$$$(printf '%02d' "$idx")
     t0=$(date +%s)
