@@ -130,7 +130,7 @@ void LeaseStore::build(const conf::Config& config, std::vector<std::string>* war
             l.pool = r.pool;
             l.state = l.next = l.rewind = BindingState::Free;
             r.pool->size++;
-            attach(l);
+            file(l);
         }
         total_ += n;
         covered = r.high;
@@ -164,25 +164,34 @@ void LeaseStore::findByHw(const common::HwAddr& hw, std::vector<Lease*>& out) co
 }
 
 void LeaseStore::assign(Lease& lease, const LeaseRecord& record) {
-    detach(lease);
+    if (lease.uid == record.uid && lease.hw == record.hw) {
+        unfile(lease);
+        static_cast<LeaseRecord&>(lease) = record;
+        lease.offerUntil = 0;
+        file(lease);
+        return;
+    }
+    unfile(lease);
+    unindex(lease, lease.uid, lease.hw);
     static_cast<LeaseRecord&>(lease) = record;
     lease.offerUntil = 0;
-    attach(lease);
+    file(lease);
+    index(lease);
 }
 
 void LeaseStore::hold(Lease& lease, Time until) {
-    detach(lease);
+    unfile(lease);
     lease.offerUntil = until;
-    attach(lease);
+    file(lease);
 }
 
 void LeaseStore::releaseLapsedOffers(Time now) {
     for (auto& p : pools_) {
         while (Lease* l = p->offered.front()) {
             if (l->offerUntil > now) break;
-            detach(*l);
+            unfile(*l);
             l->offerUntil = 0;
-            attach(*l);
+            file(*l);
         }
     }
 }
@@ -214,7 +223,7 @@ void LeaseStore::forEach(const std::function<void(const Lease&)>& f) const {
         for (std::size_t i = 0, n = std::size_t(b.high - b.low) + 1; i < n; ++i) f(b.leases[i]);
 }
 
-void LeaseStore::detach(Lease& l) {
+void LeaseStore::unfile(Lease& l) {
     switch (l.queue) {
         case LeaseQueue::Free: l.pool->free.unlink(&l); break;
         case LeaseQueue::Backup: l.pool->backup.unlink(&l); break;
@@ -224,31 +233,13 @@ void LeaseStore::detach(Lease& l) {
     }
     l.queue = LeaseQueue::None;
     l.pool->counts[std::size_t(l.state)]--;
-    if (l.indexedUid) {
-        auto range = byUid_.equal_range(l.uid);
-        for (auto it = range.first; it != range.second; ++it)
-            if (it->second == &l) {
-                byUid_.erase(it);
-                break;
-            }
-        l.indexedUid = false;
-    }
-    if (l.indexedHw) {
-        auto range = byHw_.equal_range(l.hw.key());
-        for (auto it = range.first; it != range.second; ++it)
-            if (it->second == &l) {
-                byHw_.erase(it);
-                break;
-            }
-        l.indexedHw = false;
-    }
     if (l.indexedExpiry) {
         expiry_.erase({l.expiryKey, &l});
         l.indexedExpiry = false;
     }
 }
 
-void LeaseStore::attach(Lease& l) {
+void LeaseStore::file(Lease& l) {
     l.pool->counts[std::size_t(l.state)]++;
     LeaseQueue q = queueFor(l.state);
     if ((q == LeaseQueue::Free || q == LeaseQueue::Backup) && l.offerUntil != 0) q = LeaseQueue::Offered;
@@ -261,6 +252,37 @@ void LeaseStore::attach(Lease& l) {
         case LeaseQueue::None: break;
     }
     l.queue = q;
+    // Active leases expire at `ends`. (Abandoned ones wait on their queue until
+    // allocation runs short, as in ISC.)
+    if (l.state == BindingState::Active && l.ends != 0 && l.ends != common::kNever) {
+        l.expiryKey = l.ends;
+        expiry_.insert({l.expiryKey, &l});
+        l.indexedExpiry = true;
+    }
+}
+
+void LeaseStore::unindex(Lease& l, std::string_view uid, const common::HwAddr& hw) {
+    if (l.indexedUid) {
+        auto range = byUid_.equal_range(std::string(uid));
+        for (auto it = range.first; it != range.second; ++it)
+            if (it->second == &l) {
+                byUid_.erase(it);
+                break;
+            }
+        l.indexedUid = false;
+    }
+    if (l.indexedHw) {
+        auto range = byHw_.equal_range(hw.key());
+        for (auto it = range.first; it != range.second; ++it)
+            if (it->second == &l) {
+                byHw_.erase(it);
+                break;
+            }
+        l.indexedHw = false;
+    }
+}
+
+void LeaseStore::index(Lease& l) {
     if (!l.uid.empty()) {
         byUid_.emplace(l.uid, &l);
         l.indexedUid = true;
@@ -269,13 +291,13 @@ void LeaseStore::attach(Lease& l) {
         byHw_.emplace(l.hw.key(), &l);
         l.indexedHw = true;
     }
-    // Active leases expire at `ends`. (Abandoned ones wait on their queue until
-    // allocation runs short, as in ISC.)
-    if (l.state == BindingState::Active && l.ends != 0 && l.ends != common::kNever) {
-        l.expiryKey = l.ends;
-        expiry_.insert({l.expiryKey, &l});
-        l.indexedExpiry = true;
-    }
+}
+
+void LeaseStore::refile(Lease& l, std::string_view uid, const common::HwAddr& hw) {
+    file(l);
+    if (l.uid == uid && l.hw == hw) return;
+    unindex(l, uid, hw);
+    index(l);
 }
 
 }  // namespace tandem::server

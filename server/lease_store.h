@@ -102,9 +102,11 @@ public:
     /// @brief Apply `change` to the lease, then re-file it (queues, indices, counts).
     template <typename F>
     void modify(Lease& lease, F&& change) {
-        detach(lease);
+        const std::string uid = lease.uid;
+        const common::HwAddr hw = lease.hw;
+        unfile(lease);
         change(static_cast<LeaseRecord&>(lease));
-        attach(lease);
+        refile(lease, uid, hw);
     }
     /// @brief Hold a free lease for a client's DHCPOFFER until `until`.
     void hold(Lease& lease, Time until);
@@ -129,8 +131,15 @@ private:
         uint32_t low = 0, high = 0;
         std::unique_ptr<Lease[]> leases;
     };
-    void detach(Lease& l);
-    void attach(Lease& l);
+    // A lease is filed (its queue, its pool's counts, the expiry index) and
+    // indexed by its keys (client id, hardware address). Most changes leave the
+    // keys alone, and re-indexing costs two hash-map erasures and insertions.
+    void unfile(Lease& l);
+    void file(Lease& l);
+    void unindex(Lease& l, std::string_view uid, const common::HwAddr& hw);
+    void index(Lease& l);
+    /// @brief file() a lease unfiled while its keys were `uid` and `hw`, re-indexing it if they changed.
+    void refile(Lease& l, std::string_view uid, const common::HwAddr& hw);
 
     std::vector<Block> blocks_;  ///< sorted by low, disjoint
     std::vector<std::unique_ptr<PoolState>> pools_;

@@ -36,6 +36,7 @@ class LeaseStoreTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testFindOutsideRangesIsNull);
     CPPUNIT_TEST(testModifyRefilesQueuesAndCounts);
     CPPUNIT_TEST(testIndicesFollowIdentity);
+    CPPUNIT_TEST(testKeysKeptOrMovedOnRefile);
     CPPUNIT_TEST(testExpiryIndexOrdersByEnds);
     CPPUNIT_TEST(testHoldAndLapse);
     CPPUNIT_TEST(testOverlappingRangesKeptOnce);
@@ -105,6 +106,55 @@ public:
         s.findByHw(hw, out);
         CPPUNIT_ASSERT(out.size() == 1 && out[0] == l);
         s.modify(*l, [&](common::LeaseRecord& r) { r.hw = {}; });
+        s.findByHw(hw, out);
+        CPPUNIT_ASSERT(out.empty());
+    }
+
+    // Changes that keep a lease's keys leave its index entries as they are;
+    // changes of a key move them (modify and assign alike), never duplicate.
+    void testKeysKeptOrMovedOnRefile() {
+        auto c = load(kTwoPools);
+        server::LeaseStore s;
+        s.build(*c);
+        Lease* l = s.find(ip("192.0.2.11"));
+        common::HwAddr hw;
+        hw.htype = 1;
+        hw.len = 6;
+        hw.bytes[5] = 9;
+        const std::string a("\x01\x00\x00\x00\x00\x00\x09", 7), b("\x01\x00\x00\x00\x00\x00\x0a", 7);
+        s.modify(*l, [&](common::LeaseRecord& r) {
+            r.uid = a;
+            r.hw = hw;
+        });
+        std::vector<Lease*> out;
+        s.modify(*l, [&](common::LeaseRecord& r) { r.state = BindingState::Active; });
+        s.hold(*l, 0);
+        s.findByUid(a, out);
+        CPPUNIT_ASSERT(out.size() == 1 && out[0] == l);
+        s.findByHw(hw, out);
+        CPPUNIT_ASSERT(out.size() == 1 && out[0] == l);
+
+        s.modify(*l, [&](common::LeaseRecord& r) { r.uid = b; });
+        s.findByUid(a, out);
+        CPPUNIT_ASSERT(out.empty());
+        s.findByUid(b, out);
+        CPPUNIT_ASSERT(out.size() == 1 && out[0] == l);
+        s.findByHw(hw, out);
+        CPPUNIT_ASSERT(out.size() == 1 && out[0] == l);
+
+        common::LeaseRecord same = *l;
+        same.ends = 1234;
+        s.assign(*l, same);
+        s.findByUid(b, out);
+        CPPUNIT_ASSERT(out.size() == 1 && out[0] == l);
+        common::LeaseRecord other = *l;
+        other.uid = a;
+        other.hw = {};
+        s.assign(*l, other);
+        s.findByUid(b, out);
+        CPPUNIT_ASSERT(out.empty());
+        s.findByUid(a, out);
+        CPPUNIT_ASSERT(out.size() == 1 && out[0] == l);
         s.findByHw(hw, out);
         CPPUNIT_ASSERT(out.empty());
     }
