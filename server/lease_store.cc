@@ -164,19 +164,13 @@ void LeaseStore::findByHw(const common::HwAddr& hw, std::vector<Lease*>& out) co
 }
 
 void LeaseStore::assign(Lease& lease, const LeaseRecord& record) {
-    if (lease.uid == record.uid && lease.hw == record.hw) {
-        unfile(lease);
-        static_cast<LeaseRecord&>(lease) = record;
-        lease.offerUntil = 0;
-        file(lease);
-        return;
-    }
+    const bool sameKeys = lease.uid == record.uid && lease.hw == record.hw;
     unfile(lease);
-    unindex(lease, lease.uid, lease.hw);
+    if (!sameKeys) unindex(lease, lease.uid, lease.hw);
     static_cast<LeaseRecord&>(lease) = record;
     lease.offerUntil = 0;
     file(lease);
-    index(lease);
+    if (!sameKeys) index(lease);
 }
 
 void LeaseStore::hold(Lease& lease, Time until) {
