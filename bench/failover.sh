@@ -504,22 +504,7 @@ throughput() {
         tail -n 5 "$dir/perfdhcp.txt" | sed 's/^/#   | /'
         return
     fi
-    line=$(awk '
-        /^Rate:/ { rate = $2 }
-        /Statistics for: DISCOVER-OFFER/ { s = "do" }
-        /Statistics for: REQUEST-ACK/ { s = "ra" }
-        s != "" && /^sent packets:/ { v[s, "sent"] = $3 }
-        s != "" && /^received packets:/ { v[s, "recv"] = $3 }
-        s != "" && /^drops:/ { v[s, "drops"] = $2 }
-        s != "" && /^min delay:/ { v[s, "min"] = $3 }
-        s != "" && /^avg delay:/ { v[s, "avg"] = $3 }
-        s != "" && /^max delay:/ { v[s, "max"] = $3 }
-        END {
-            printf "%s %s %s %s %s %s %s %s/%s/%s %s/%s/%s\n", (rate == "" ? "0" : rate),
-                v["do", "sent"] + 0, v["do", "recv"] + 0, v["do", "drops"] + 0,
-                v["ra", "sent"] + 0, v["ra", "recv"] + 0, v["ra", "drops"] + 0,
-                v["do", "min"], v["do", "avg"], v["do", "max"], v["ra", "min"], v["ra", "avg"], v["ra", "max"]
-        }' "$dir/perfdhcp.txt")
+    line=$(perfdhcp_summary "$dir/perfdhcp.txt")
     # A 0-byte datagram to perfdhcp's port counts as a drop; say how many came.
     TP_EMPTY[$key]=$(grep -c 'Truncated DHCPv4 packet (len=0)' "$dir/perfdhcp.txt")
     [ "${TP_EMPTY[$key]}" -gt 0 ] && note_tp "$key" "perfdhcp received ${TP_EMPTY[$key]} empty (0-byte) replies"

@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2153 # PIDS, NSES, WORK, KEEP: set by the script
 # bench/lib.sh: what bench/run.sh and bench/failover.sh share: installing their
-# packages, processes by PID, the EXIT trap and a few number formats. Sourced,
-# after the script has set BENCH_NAME (for messages), KEEP and INSTALL.
+# packages, processes by PID, the EXIT trap, perfdhcp's report and a few number formats.
+# Sourced, after the script has set BENCH_NAME (for messages), KEEP and INSTALL.
 # The script sets WORK, NSES and PIDS before it installs the trap
 # (bench_traps), which stops what it started and deletes its namespaces.
 
@@ -117,6 +117,27 @@ bench_traps() {
     trap 'echo "# interrupted"; exit 130' INT
     trap 'echo "# terminated"; exit 143' TERM
     trap 'exit 129' HUP
+}
+
+# perfdhcp_summary FILE: perfdhcp's report as one line: "RATE DISCOVERS-SENT
+# RECEIVED DROPS REQUESTS-SENT RECEIVED DROPS MIN/AVG/MAX(offer) MIN/AVG/MAX(ack)".
+perfdhcp_summary() {
+    awk '
+        /^Rate:/ { rate = $2 }
+        /Statistics for: DISCOVER-OFFER/ { s = "do" }
+        /Statistics for: REQUEST-ACK/ { s = "ra" }
+        s != "" && /^sent packets:/ { v[s, "sent"] = $3 }
+        s != "" && /^received packets:/ { v[s, "recv"] = $3 }
+        s != "" && /^drops:/ { v[s, "drops"] = $2 }
+        s != "" && /^min delay:/ { v[s, "min"] = $3 }
+        s != "" && /^avg delay:/ { v[s, "avg"] = $3 }
+        s != "" && /^max delay:/ { v[s, "max"] = $3 }
+        END {
+            printf "%s %s %s %s %s %s %s %s/%s/%s %s/%s/%s\n", (rate == "" ? "0" : rate),
+                v["do", "sent"] + 0, v["do", "recv"] + 0, v["do", "drops"] + 0,
+                v["ra", "sent"] + 0, v["ra", "recv"] + 0, v["ra", "drops"] + 0,
+                v["do", "min"], v["do", "avg"], v["do", "max"], v["ra", "min"], v["ra", "avg"], v["ra", "max"]
+        }' "$1"
 }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }

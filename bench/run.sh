@@ -293,22 +293,7 @@ dora() {
         return
     fi
     local line
-    line=$(awk '
-        /^Rate:/ { rate = $2 }
-        /Statistics for: DISCOVER-OFFER/ { s = "do" }
-        /Statistics for: REQUEST-ACK/ { s = "ra" }
-        s != "" && /^sent packets:/ { v[s, "sent"] = $3 }
-        s != "" && /^received packets:/ { v[s, "recv"] = $3 }
-        s != "" && /^drops:/ { v[s, "drops"] = $2 }
-        s != "" && /^min delay:/ { v[s, "min"] = $3 }
-        s != "" && /^avg delay:/ { v[s, "avg"] = $3 }
-        s != "" && /^max delay:/ { v[s, "max"] = $3 }
-        END {
-            printf "%s %s %s %s %s %s %s %s/%s/%s %s/%s/%s\n", (rate == "" ? "0" : rate),
-                v["do", "sent"] + 0, v["do", "recv"] + 0, v["do", "drops"] + 0,
-                v["ra", "sent"] + 0, v["ra", "recv"] + 0, v["ra", "drops"] + 0,
-                v["do", "min"], v["do", "avg"], v["do", "max"], v["ra", "min"], v["ra", "avg"], v["ra", "max"]
-        }' "$WORK/perfdhcp-$key.txt")
+    line=$(perfdhcp_summary "$WORK/perfdhcp-$key.txt")
     local rate dos dor dod ras rar rad dolat ralat
     read -r rate dos dor dod ras rar rad dolat ralat <<<"$line"
     R_RATE[$key]=$rate R_DOS[$key]=$dos R_DOR[$key]=$dor R_DOD[$key]=$dod

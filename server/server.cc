@@ -394,10 +394,7 @@ void Server::leaseChanged(const Lease& lease) {
     appended();
 }
 
-void Server::leaseUpdated(Lease& lease) {
-    leaseFile_->append(lease);
-    appended();
-}
+void Server::leaseUpdated(Lease& lease) { leaseChanged(lease); }
 
 // A batch commits at its end. What is appended outside one (a peer's BNDACK, a
 // pool balance, a timer) is committed once the loop is back: otherwise it sat
